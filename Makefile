@@ -1,0 +1,111 @@
+# Makefile - the user interface of the kit.
+#
+#   make            build the reference and every variant (timed builds)
+#   make test       install what is missing, build, run the suite on every
+#                   variant (stats builds, plus the timed reference build)
+#   make check      the suite under address+undefined and thread sanitizers
+#                   on every variant, valgrind on ref, the wake-protocol model
+#   make bench      the benchmarks (see bench/README section in README.md)
+#   make trace      record an LTTng trace of a workload
+#   make help       this list
+#
+# Each build is build/<name>/ with its own objects and libschedlab.a:
+#   <variant>         timed build: no counters, no tracepoints
+#   <variant>-stats   mechanism counters (-DSL_STATS)
+#   <variant>-trace   LTTng-UST tracepoints (-DSL_TRACE)
+#   <variant>-asan, <variant>-tsan   sanitizer builds of the stats build
+#
+# Adding a variant: write variants/<name>.h and add <name> to VARIANTS.
+
+VARIANTS := ref no-inline-budget no-private-queue no-sentinel unbounded-inline
+# Fixed-cap budget variants for sweeps: make BUDGET=1,2,4,8,16,64 ...
+BUDGET ?=
+comma := ,
+BUDGET_VARIANTS := $(addprefix budget-,$(subst $(comma), ,$(BUDGET)))
+ALL_VARIANTS := $(VARIANTS) $(BUDGET_VARIANTS)
+
+CC ?= cc
+CFLAGS_BASE := -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -pthread
+OPT := -O2 -g
+LDLIBS := -pthread
+
+REF_SRCS := $(sort $(wildcard ref/*.c))
+TEST_SRCS := $(sort $(wildcard tests/*.c))
+TEST_DEPS := libcmocka-dev
+Q := @
+
+.PHONY: all help test check bench trace plots clean deps-test deps-bench deps-trace
+.DEFAULT_GOAL := all
+
+all: $(foreach v,$(ALL_VARIANTS),build/$(v)/libschedlab.a)
+
+help:
+	@sed -n '3,19p' Makefile | sed 's/^# \{0,1\}//'
+
+# ---- per-build flags ---------------------------------------------------
+
+# $(call variant_of,build-name) -> variant name
+variant_of = $(patsubst %-stats,%,$(patsubst %-trace,%,$(patsubst %-asan,%,$(patsubst %-tsan,%,$(1)))))
+# The -D flags that select the variant file.
+define variant_flags
+-DSL_VARIANT='"$(1)"' $(if $(filter ref,$(1)),,$(if $(filter budget-%,$(1)),-DSL_VARIANT_FILE='"../variants/fixed-budget.h"' -DSL_FIXED_BUDGET=$(patsubst budget-%,%,$(1)),-DSL_VARIANT_FILE='"../variants/$(1).h"'))
+endef
+define kind_flags
+$(if $(filter %-stats,$(1)),-DSL_STATS,)$(if $(filter %-trace,$(1)),-DSL_TRACE,)$(if $(filter %-asan,$(1)),-DSL_STATS -O1 -fsanitize=address$(comma)undefined -fno-omit-frame-pointer -fno-sanitize-recover=all,)$(if $(filter %-tsan,$(1)),-DSL_STATS -O1 -fsanitize=thread,)
+endef
+build_cflags = $(CFLAGS_BASE) $(OPT) $(call variant_flags,$(call variant_of,$(1))) $(call kind_flags,$(1))
+build_ldflags = $(if $(filter %-asan,$(1)),-fsanitize=address$(comma)undefined,)$(if $(filter %-tsan,$(1)),-fsanitize=thread,)$(if $(filter %-trace,$(1)),-llttng-ust -ldl,)
+
+# ---- library and test binary of one build -------------------------------
+
+define build_rules
+build/$(1)/%.o: ref/%.c ref/*.h variants/*.h | build/$(1)/.dir
+	@echo "  CC      $(1)/$$*.o"
+	$(Q)$(CC) $(call build_cflags,$(1)) -c $$< -o $$@
+
+build/$(1)/libschedlab.a: $(patsubst ref/%.c,build/$(1)/%.o,$(REF_SRCS))
+	@echo "  AR      $(1)/libschedlab.a"
+	$(Q)rm -f $$@ && ar rcs $$@ $$^
+
+build/$(1)/tests: $(TEST_SRCS) tests/*.h build/$(1)/libschedlab.a
+	@echo "  LD      $(1)/tests"
+	$(Q)$(CC) $(call build_cflags,$(1)) -Iref $(TEST_SRCS) build/$(1)/libschedlab.a \
+	    -o $$@ -lcmocka $(LDLIBS) $(call build_ldflags,$(1)) \
+	    -Wl,--wrap=timerfd_settime,--wrap=epoll_create1,--wrap=eventfd,--wrap=timerfd_create,--wrap=epoll_ctl
+
+build/$(1)/.dir:
+	$(Q)mkdir -p build/$(1) && touch $$@
+endef
+
+KINDS := $(ALL_VARIANTS) $(addsuffix -stats,$(ALL_VARIANTS)) \
+         $(addsuffix -trace,$(ALL_VARIANTS)) $(addsuffix -asan,$(ALL_VARIANTS)) \
+         $(addsuffix -tsan,$(ALL_VARIANTS))
+$(foreach k,$(KINDS),$(eval $(call build_rules,$(k))))
+
+# ---- test ---------------------------------------------------------------
+
+TEST_BUILDS := $(addsuffix -stats,$(ALL_VARIANTS)) ref
+
+deps-test:
+	$(Q)tools/ensure-deps gcc make $(TEST_DEPS)
+
+# Each build's suite runs in turn; the runner prints the build's name first.
+test: deps-test
+	$(Q)$(MAKE) --no-print-directory $(foreach b,$(TEST_BUILDS),build/$(b)/tests)
+	$(Q)tools/run-suites $(TEST_BUILDS)
+
+CHECK_BUILDS := $(addsuffix -asan,$(ALL_VARIANTS)) $(addsuffix -tsan,$(ALL_VARIANTS))
+check: deps-test
+	$(Q)tools/ensure-deps valgrind spin
+	$(Q)$(MAKE) --no-print-directory $(foreach b,$(CHECK_BUILDS) ref-stats,build/$(b)/tests)
+	$(Q)SL_SANITIZED=1 tools/run-suites $(CHECK_BUILDS)
+	$(Q)SL_VALGRIND=1 tools/run-suites ref-stats
+	$(Q)tests/model/run.sh
+
+# ---- bench / trace (see their directories) ------------------------------
+
+-include bench/bench.mk
+-include trace/trace.mk
+
+clean:
+	rm -rf build

@@ -1,0 +1,172 @@
+/* schedlab.h - the public interface of the kit's reference scheduler.
+ *
+ * One header for everything a program needs: the scheduler (a C port of
+ * Boost.Corosio's Linux epoll scheduler), intrusive operations, timers,
+ * stream sockets, signal sets and the resolver.  Every public name starts
+ * with `sl_`.  Errors come back as negative errno values; the library never
+ * prints and never aborts on bad input.
+ *
+ * Operations are intrusive: the caller owns the memory of every sl_op (and
+ * of every timer waiter, socket and lookup), so posting allocates nothing.
+ * An op is linked into at most one queue at a time and must stay valid
+ * until its `complete` or `destroy` hook has been called.
+ */
+#ifndef SCHEDLAB_H
+#define SCHEDLAB_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+#include <sys/types.h>
+#include <sys/uio.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct sl_scheduler sl_scheduler;
+typedef struct sl_op sl_op;
+
+/* An operation: a link and two hooks.  `complete` runs the handler (the
+ * op is already unlinked); `destroy` is called instead when the scheduler
+ * shuts down with the op still queued (may be NULL: nothing to release). */
+struct sl_op {
+    sl_op *next;
+    void (*complete)(sl_op *op);
+    void (*destroy)(sl_op *op);
+};
+
+static inline void sl_op_init(sl_op *op, void (*complete)(sl_op *),
+                              void (*destroy)(sl_op *))
+{
+    op->next = NULL;
+    op->complete = complete;
+    op->destroy = destroy;
+}
+
+/* ---- scheduler -------------------------------------------------------- */
+
+/* Creates a scheduler: an epoll instance, an eventfd and a timerfd.  On
+ * failure nothing stays open and the negative errno is returned. */
+int sl_scheduler_create(sl_scheduler **out);
+/* Shuts down (if not done) and frees.  No thread may be inside run. */
+void sl_scheduler_destroy(sl_scheduler *s);
+/* Destroys queued ops (their destroy hook, never their handler), wakes
+ * every waiter and interrupts the reactor. */
+void sl_scheduler_shutdown(sl_scheduler *s);
+
+/* Queues `op` and counts it as outstanding work.  From a thread running
+ * this scheduler the op goes to that thread's private queue, lock-free;
+ * from any other thread to the shared queue under the mutex, waking one
+ * thread. */
+void sl_post(sl_scheduler *s, sl_op *op);
+
+/* Run handlers until stopped or no work is outstanding; return how many
+ * ran.  All return 0 and stop the scheduler when nothing is outstanding. */
+size_t sl_run(sl_scheduler *s);
+size_t sl_run_one(sl_scheduler *s);
+/* Like run_one but gives up after about `usec` microseconds. */
+size_t sl_wait_one(sl_scheduler *s, long usec);
+size_t sl_poll(sl_scheduler *s);
+size_t sl_poll_one(sl_scheduler *s);
+
+void sl_stop(sl_scheduler *s);
+int sl_stopped(sl_scheduler *s);
+void sl_restart(sl_scheduler *s);
+
+/* Keep run alive for work that is not (yet) a queued op. */
+void sl_work_started(sl_scheduler *s);
+void sl_work_finished(sl_scheduler *s);
+int sl_running_in_this_thread(sl_scheduler *s);
+
+/* The name of the build this library came from: "ref" or a variant. */
+const char *sl_variant_name(void);
+
+/* ---- mechanism counters (stats builds only) --------------------------- */
+
+/* The counters of one scheduler.  In a build without SL_STATS every field
+ * reads 0 and sl_stats_enabled() returns 0. */
+typedef struct sl_stats {
+    uint64_t mutex_locks;          /* scheduler mutex acquisitions */
+    uint64_t post_private;         /* posts to a thread's private queue */
+    uint64_t post_shared;          /* posts to the shared queue */
+    uint64_t cond_notify_one;      /* condvar notify_one calls */
+    uint64_t cond_notify_all;      /* condvar notify_all calls */
+    uint64_t cond_waits;           /* times a thread blocked on the condvar */
+    uint64_t eventfd_writes;       /* reactor interrupts written */
+    uint64_t eventfd_skipped;      /* interrupts skipped: already armed */
+    uint64_t epoll_wait_blocking;  /* epoll_wait calls that could block */
+    uint64_t epoll_wait_zero;      /* epoll_wait calls with timeout 0 */
+    uint64_t timerfd_settime;      /* timerfd reprogrammings */
+    uint64_t reactor_runs;         /* times a thread ran the reactor */
+    uint64_t handlers_run;         /* ops popped and completed by do_one */
+    uint64_t inline_completions;   /* speculative completions run inline */
+    uint64_t inline_posted;        /* speculative completions posted */
+    uint64_t refill_unassisted;    /* budget refills by rule */
+    uint64_t refill_doubled;
+    uint64_t refill_reset;
+    uint64_t refill_kept;
+} sl_stats;
+
+int sl_stats_enabled(void);
+void sl_stats_read(sl_scheduler *s, sl_stats *out);
+void sl_stats_reset(sl_scheduler *s);
+
+/* The inline budget of the calling thread's frame for `s`: its cap and
+ * what is left (both -1 when this thread is not running `s`). */
+void sl_inline_budget(sl_scheduler *s, int *cap, int *left);
+
+/* ---- timers ----------------------------------------------------------- */
+
+/* Status values passed to completion handlers besides 0 and -errno. */
+#define SL_ECANCELED (-125) /* == -ECANCELED on Linux */
+#define SL_EOF 1            /* a read found the end of the stream */
+
+typedef struct sl_timer sl_timer;
+typedef struct sl_timer_waiter sl_timer_waiter;
+
+/* Monotonic clock in nanoseconds, the clock timers use. */
+uint64_t sl_now_ns(void);
+
+struct sl_timer_waiter {
+    sl_op op;                   /* queued when the wait completes */
+    sl_timer_waiter *prev, *link; /* the timer's waiter list */
+    sl_timer *timer;            /* non-NULL while in the list */
+    sl_scheduler *sched;
+    int status;                 /* 0 on expiry, SL_ECANCELED if cancelled */
+    void (*handler)(sl_timer_waiter *w, int status);
+    void (*destroy)(sl_timer_waiter *w); /* shutdown with the wait pending */
+};
+
+struct sl_timer {
+    sl_scheduler *sched;
+    uint64_t expiry_ns;       /* absolute, sl_now_ns() clock */
+    size_t heap_index;        /* SIZE_MAX when not in the heap */
+    sl_timer_waiter *waiters, *waiters_tail;
+};
+
+/* Prepares a wait: `handler` runs on completion (expiry or cancel);
+ * `destroy` (may be NULL) runs instead if the scheduler shuts down first. */
+void sl_timer_wait_init(sl_timer_waiter *w,
+                        void (*handler)(sl_timer_waiter *, int status),
+                        void (*destroy)(sl_timer_waiter *));
+
+void sl_timer_init(sl_timer *t, sl_scheduler *s);
+/* Sets the expiry; cancels pending waits (they complete with SL_ECANCELED)
+ * and returns how many were cancelled. */
+size_t sl_timer_expires_at(sl_timer *t, uint64_t when_ns);
+size_t sl_timer_expires_after(sl_timer *t, uint64_t delay_ns);
+/* Waits for expiry.  An expiry already past completes at once (posted).
+ * Returns 0, or -ENOMEM if the heap could not grow (nothing queued). */
+int sl_timer_wait(sl_timer *t, sl_timer_waiter *w);
+size_t sl_timer_cancel(sl_timer *t);
+size_t sl_timer_cancel_one(sl_timer *t);
+/* Cancels what is pending; the timer may then be freed once its waits
+ * have completed. */
+void sl_timer_destroy(sl_timer *t);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* SCHEDLAB_H */

@@ -1,0 +1,61 @@
+/* common.h - helpers shared by the suite's test files: counting ops,
+ * threads with a deadline, fd counting, the size knob for slow builds,
+ * and the syscall fault injector (fault.c). */
+#ifndef SL_TEST_COMMON_H
+#define SL_TEST_COMMON_H
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "schedlab.h"
+
+/* Operation counts are divided by this under sanitizers and valgrind. */
+long test_scale(long n);
+/* True when the build under test carries mechanism counters. */
+#define HAVE_STATS() (sl_stats_enabled())
+int variant_is(const char *name);
+
+int count_open_fds(void);
+uint64_t elapsed_ms_since(uint64_t start_ns);
+
+/* An op that counts its completions and destroys, and logs its id. */
+typedef struct count_op {
+    sl_op op;
+    int id;
+    atomic_int completed;
+    atomic_int destroyed;
+    int *log;          /* optional: ids in completion order */
+    atomic_int *log_n;
+} count_op;
+void count_op_init(count_op *c, int id, int *log, atomic_int *log_n);
+
+/* Runs sl_run(s) on a new thread; join_run_thread fails the test if the
+ * thread has not returned within `ms`. */
+typedef struct run_thread {
+    pthread_t tid;
+    sl_scheduler *s;
+    atomic_bool done;
+    size_t result;
+} run_thread;
+void start_run_thread(run_thread *t, sl_scheduler *s);
+void join_run_thread(run_thread *t, int ms);
+void sleep_ms(int ms);
+
+/* Fault injection: make the nth next call (1 = next) of a wrapped syscall
+ * fail with `err`.  Sites: "epoll_create1", "eventfd", "timerfd_create",
+ * "epoll_ctl", "timerfd_settime". */
+void fault_arm(const char *site, int nth, int err);
+void fault_clear(void);
+long fault_calls(const char *site);
+
+#endif

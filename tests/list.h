@@ -1,0 +1,43 @@
+/* list.h - the table of contents of the suite: every test, by name.
+ *
+ * One line per test.  The same list runs against every build (ref and each
+ * variant); tests that state what a variant gives up are in the property
+ * table of test_property.c and listed under "properties".  main.c expands
+ * this list twice: once to declare, once to register. */
+
+/* scheduler core */
+TEST(core_post_fifo_order)
+TEST(core_run_returns_count_when_work_drains)
+TEST(core_empty_scheduler_returns_zero_and_stops)
+TEST(core_run_one_runs_exactly_one)
+TEST(core_poll_runs_all_ready)
+TEST(core_poll_one_runs_one)
+TEST(core_wait_one_runs_ready_handler)
+TEST(core_wait_one_honours_timeout_while_work_outstanding)
+TEST(core_stop_wakes_condvar_waiter_and_reactor)
+TEST(core_stop_wakes_thread_blocked_in_reactor)
+TEST(core_restart_after_stop)
+TEST(core_nested_run_of_two_schedulers)
+TEST(core_cross_thread_post_wakes_blocked_thread)
+TEST(core_work_started_keeps_run_alive)
+TEST(core_running_in_this_thread)
+TEST(core_four_threads_million_posts_exactly_once)
+TEST(core_shutdown_destroys_pending_once_runs_none)
+TEST(core_create_fails_cleanly_on_epoll_create1)
+TEST(core_create_fails_cleanly_on_eventfd)
+TEST(core_create_fails_cleanly_on_timerfd_create)
+TEST(core_create_fails_cleanly_on_epoll_ctl_eventfd)
+TEST(core_create_fails_cleanly_on_epoll_ctl_timerfd)
+
+/* timers */
+TEST(timer_fires_in_expiry_order)
+TEST(timer_fires_not_before_expiry)
+TEST(timer_cancel_completes_waiters_cancelled)
+TEST(timer_cancel_one_cancels_oldest_waiter)
+TEST(timer_several_waiters_all_fire)
+TEST(timer_expiry_in_past_fires_at_once)
+TEST(timer_reschedule_cancels_pending_waits)
+TEST(timer_new_earliest_interrupts_blocked_reactor)
+TEST(timer_schedule_cancel_makes_no_timerfd_settime)
+TEST(timer_shutdown_destroys_pending_waits)
+TEST(timer_heap_order_with_random_cancels)

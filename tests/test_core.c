@@ -1,0 +1,551 @@
+/* test_core.c - the scheduler core: posting order, run/poll/wait semantics,
+ * stop and restart, nested runs, cross-thread wake-ups, the many-thread
+ * exactly-once test, shutdown, and construction failures. */
+#include "common.h"
+
+#include <errno.h>
+
+static sl_scheduler *new_sched(void)
+{
+    sl_scheduler *s = NULL;
+    assert_int_equal(sl_scheduler_create(&s), 0);
+    assert_non_null(s);
+    return s;
+}
+
+void core_post_fifo_order(void **state)
+{
+    (void)state;
+    enum { N = 200 };
+    sl_scheduler *s = new_sched();
+    static count_op ops[N];
+    int log[N];
+    atomic_int n = 0;
+    for (int i = 0; i < N; ++i) {
+        count_op_init(&ops[i], i, log, &n);
+        sl_post(s, &ops[i].op);
+    }
+    assert_int_equal(sl_run(s), N);
+    assert_int_equal(atomic_load(&n), N);
+    for (int i = 0; i < N; ++i)
+        assert_int_equal(log[i], i);
+    sl_scheduler_destroy(s);
+}
+
+/* A handler that posts two more from inside the loop (private path). */
+typedef struct fan_op {
+    sl_op op;
+    sl_scheduler *s;
+    int depth;
+    atomic_int *runs;
+} fan_op;
+static fan_op fan_pool[1 << 10];
+static atomic_int fan_next;
+static void fan_complete(sl_op *op)
+{
+    fan_op *f = (fan_op *)op;
+    atomic_fetch_add(f->runs, 1);
+    if (f->depth == 0)
+        return;
+    for (int k = 0; k < 2; ++k) {
+        fan_op *c = &fan_pool[atomic_fetch_add(&fan_next, 1)];
+        sl_op_init(&c->op, fan_complete, NULL);
+        c->s = f->s;
+        c->depth = f->depth - 1;
+        c->runs = f->runs;
+        sl_post(f->s, &c->op);
+    }
+}
+
+void core_run_returns_count_when_work_drains(void **state)
+{
+    (void)state;
+    sl_scheduler *s = new_sched();
+    atomic_int runs = 0;
+    atomic_store(&fan_next, 1);
+    fan_op *root = &fan_pool[0];
+    sl_op_init(&root->op, fan_complete, NULL);
+    root->s = s;
+    root->depth = 8; /* 2^9 - 1 handlers in all */
+    root->runs = &runs;
+    sl_post(s, &root->op);
+    assert_int_equal(sl_run(s), 511);
+    assert_int_equal(atomic_load(&runs), 511);
+    assert_true(sl_stopped(s)); /* stopped because work reached zero */
+    sl_scheduler_destroy(s);
+}
+
+void core_empty_scheduler_returns_zero_and_stops(void **state)
+{
+    (void)state;
+    sl_scheduler *s = new_sched();
+    assert_int_equal(sl_run(s), 0);
+    assert_true(sl_stopped(s));
+    sl_restart(s);
+    assert_int_equal(sl_run_one(s), 0);
+    sl_restart(s);
+    assert_int_equal(sl_poll(s), 0);
+    sl_restart(s);
+    assert_int_equal(sl_poll_one(s), 0);
+    sl_restart(s);
+    uint64_t t0 = sl_now_ns();
+    assert_int_equal(sl_wait_one(s, 500000), 0);
+    assert_true(elapsed_ms_since(t0) < 250); /* returned at once */
+    assert_true(sl_stopped(s));
+    sl_scheduler_destroy(s);
+}
+
+void core_run_one_runs_exactly_one(void **state)
+{
+    (void)state;
+    sl_scheduler *s = new_sched();
+    count_op ops[3];
+    for (int i = 0; i < 3; ++i) {
+        count_op_init(&ops[i], i, NULL, NULL);
+        sl_post(s, &ops[i].op);
+    }
+    assert_int_equal(sl_run_one(s), 1);
+    assert_int_equal(atomic_load(&ops[0].completed), 1);
+    assert_int_equal(atomic_load(&ops[1].completed), 0);
+    assert_int_equal(sl_run_one(s), 1);
+    assert_int_equal(sl_run_one(s), 1);
+    assert_int_equal(atomic_load(&ops[2].completed), 1);
+    assert_int_equal(sl_run_one(s), 0);
+    sl_scheduler_destroy(s);
+}
+
+void core_poll_runs_all_ready(void **state)
+{
+    (void)state;
+    sl_scheduler *s = new_sched();
+    count_op ops[5];
+    for (int i = 0; i < 5; ++i) {
+        count_op_init(&ops[i], i, NULL, NULL);
+        sl_post(s, &ops[i].op);
+    }
+    sl_work_started(s); /* keep it alive: poll must not block on it */
+    uint64_t t0 = sl_now_ns();
+    assert_int_equal(sl_poll(s), 5);
+    assert_int_equal(sl_poll(s), 0);
+    assert_true(elapsed_ms_since(t0) < 250);
+    assert_false(sl_stopped(s));
+    sl_work_finished(s);
+    assert_true(sl_stopped(s));
+    sl_scheduler_destroy(s);
+}
+
+void core_poll_one_runs_one(void **state)
+{
+    (void)state;
+    sl_scheduler *s = new_sched();
+    count_op ops[2];
+    for (int i = 0; i < 2; ++i) {
+        count_op_init(&ops[i], i, NULL, NULL);
+        sl_post(s, &ops[i].op);
+    }
+    assert_int_equal(sl_poll_one(s), 1);
+    assert_int_equal(atomic_load(&ops[1].completed), 0);
+    assert_int_equal(sl_poll_one(s), 1);
+    assert_int_equal(atomic_load(&ops[1].completed), 1);
+    sl_scheduler_destroy(s);
+}
+
+void core_wait_one_runs_ready_handler(void **state)
+{
+    (void)state;
+    sl_scheduler *s = new_sched();
+    count_op op;
+    count_op_init(&op, 0, NULL, NULL);
+    sl_post(s, &op.op);
+    assert_int_equal(sl_wait_one(s, 1000000), 1);
+    assert_int_equal(atomic_load(&op.completed), 1);
+    sl_scheduler_destroy(s);
+}
+
+/* The upstream defect at the seed: the reactor ignored the timeout. */
+void core_wait_one_honours_timeout_while_work_outstanding(void **state)
+{
+    (void)state;
+    sl_scheduler *s = new_sched();
+    sl_work_started(s); /* outstanding, but nothing will become ready */
+    for (int round = 0; round < 3; ++round) {
+        uint64_t t0 = sl_now_ns();
+        assert_int_equal(sl_wait_one(s, 50000), 0);
+        uint64_t ms = elapsed_ms_since(t0);
+        assert_true(ms >= 45);
+        assert_true(ms < 2000);
+    }
+    sl_work_finished(s);
+    sl_scheduler_destroy(s);
+}
+
+/* Two threads in run with nothing ready: one blocks in epoll_wait, the
+ * other on the condvar.  stop() from a third thread must wake both. */
+void core_stop_wakes_condvar_waiter_and_reactor(void **state)
+{
+    (void)state;
+    sl_scheduler *s = new_sched();
+    sl_work_started(s);
+    run_thread a, b;
+    start_run_thread(&a, s);
+    start_run_thread(&b, s);
+    if (HAVE_STATS()) {
+        /* Wait until one thread blocks in the reactor and one on the
+         * condvar, so the test covers both wake paths. */
+        sl_stats st;
+        uint64_t t0 = sl_now_ns();
+        do {
+            sleep_ms(2);
+            sl_stats_read(s, &st);
+            if (elapsed_ms_since(t0) > 5000)
+                fail_msg("threads never reached reactor + condvar");
+        } while (st.epoll_wait_blocking < 1 || st.cond_waits < 1);
+    } else {
+        sleep_ms(50);
+    }
+    sl_stop(s);
+    join_run_thread(&a, 5000);
+    join_run_thread(&b, 5000);
+    assert_true(sl_stopped(s));
+    sl_work_finished(s);
+    sl_scheduler_destroy(s);
+}
+
+void core_stop_wakes_thread_blocked_in_reactor(void **state)
+{
+    (void)state;
+    sl_scheduler *s = new_sched();
+    sl_work_started(s);
+    run_thread a;
+    start_run_thread(&a, s);
+    sleep_ms(30);
+    assert_false(atomic_load(&a.done));
+    sl_stop(s);
+    join_run_thread(&a, 5000);
+    assert_int_equal(a.result, 0);
+    sl_work_finished(s);
+    sl_scheduler_destroy(s);
+}
+
+void core_restart_after_stop(void **state)
+{
+    (void)state;
+    sl_scheduler *s = new_sched();
+    count_op op;
+    count_op_init(&op, 0, NULL, NULL);
+    sl_stop(s);
+    assert_true(sl_stopped(s));
+    sl_post(s, &op.op);
+    assert_int_equal(sl_run(s), 0); /* stopped: nothing runs */
+    assert_int_equal(atomic_load(&op.completed), 0);
+    sl_restart(s);
+    assert_false(sl_stopped(s));
+    assert_int_equal(sl_run(s), 1);
+    assert_int_equal(atomic_load(&op.completed), 1);
+    sl_scheduler_destroy(s);
+}
+
+/* Nested runs: a handler of A runs B on the same thread; B's handler posts
+ * to A (A's frame is on this thread's stack, so it goes private). */
+typedef struct nest_op {
+    sl_op op;
+    sl_scheduler *a, *b;
+    count_op *late;
+    int in_a, in_b, inner_ran;
+} nest_op;
+static nest_op *nest_cur;
+static void nest_inner(sl_op *op)
+{
+    (void)op;
+    nest_cur->in_a = sl_running_in_this_thread(nest_cur->a);
+    nest_cur->in_b = sl_running_in_this_thread(nest_cur->b);
+    nest_cur->inner_ran = 1;
+    sl_post(nest_cur->a, &nest_cur->late->op);
+}
+static void nest_outer(sl_op *op)
+{
+    nest_op *n = (nest_op *)op;
+    sl_op inner;
+    sl_op_init(&inner, nest_inner, NULL);
+    sl_post(n->b, &inner);
+    assert_int_equal(sl_run(n->b), 1);
+    assert_false(sl_running_in_this_thread(n->b));
+    assert_true(sl_running_in_this_thread(n->a));
+}
+
+void core_nested_run_of_two_schedulers(void **state)
+{
+    (void)state;
+    sl_scheduler *a = new_sched(), *b = new_sched();
+    count_op late;
+    count_op_init(&late, 1, NULL, NULL);
+    nest_op n = {.a = a, .b = b, .late = &late};
+    nest_cur = &n;
+    sl_op_init(&n.op, nest_outer, NULL);
+    assert_false(sl_running_in_this_thread(a));
+    sl_post(a, &n.op);
+    assert_int_equal(sl_run(a), 2); /* outer, then the op posted from B's handler */
+    assert_int_equal(n.inner_ran, 1);
+    assert_int_equal(n.in_a, 1);
+    assert_int_equal(n.in_b, 1);
+    assert_int_equal(atomic_load(&late.completed), 1);
+    sl_scheduler_destroy(b);
+    sl_scheduler_destroy(a);
+}
+
+typedef struct finish_op {
+    sl_op op;
+    sl_scheduler *s;
+    atomic_int ran;
+} finish_op;
+static void finish_complete(sl_op *op)
+{
+    finish_op *f = (finish_op *)op;
+    atomic_fetch_add(&f->ran, 1);
+    sl_work_finished(f->s);
+}
+
+void core_cross_thread_post_wakes_blocked_thread(void **state)
+{
+    (void)state;
+    sl_scheduler *s = new_sched();
+    sl_work_started(s);
+    run_thread a;
+    start_run_thread(&a, s);
+    sleep_ms(30); /* let it block in the reactor */
+    finish_op f = {.s = s};
+    sl_op_init(&f.op, finish_complete, NULL);
+    uint64_t t0 = sl_now_ns();
+    sl_post(s, &f.op);
+    join_run_thread(&a, 5000);
+    assert_true(elapsed_ms_since(t0) < 2000);
+    assert_int_equal(atomic_load(&f.ran), 1);
+    assert_int_equal(a.result, 1);
+    sl_scheduler_destroy(s);
+}
+
+void core_work_started_keeps_run_alive(void **state)
+{
+    (void)state;
+    sl_scheduler *s = new_sched();
+    sl_work_started(s);
+    run_thread a;
+    start_run_thread(&a, s);
+    sleep_ms(50);
+    assert_false(atomic_load(&a.done));
+    sl_work_finished(s); /* last unit: stops and wakes the reactor */
+    join_run_thread(&a, 5000);
+    assert_int_equal(a.result, 0);
+    sl_scheduler_destroy(s);
+}
+
+void core_running_in_this_thread(void **state)
+{
+    (void)state;
+    sl_scheduler *s = new_sched();
+    assert_false(sl_running_in_this_thread(s));
+    sl_scheduler_destroy(s);
+}
+
+/* ---- many threads, exactly once ----------------------------------------- */
+
+/* Each op carries a `pending` flag set by its poster and cleared by its
+ * run: a run that finds it clear is a double run; one left set is lost. */
+typedef struct storm_op {
+    sl_op op;
+    atomic_int pending;
+    long left;                  /* same-thread reposts still to do */
+    struct storm_op *ret_next;  /* cross-thread ops: return stack link */
+    struct storm_ctx *ctx;
+    int external;
+} storm_op;
+
+typedef struct storm_ctx {
+    sl_scheduler *s;
+    atomic_long runs, double_runs;
+    _Atomic(storm_op *) returned; /* ops back for their external poster */
+} storm_ctx;
+
+static void storm_complete(sl_op *op)
+{
+    storm_op *o = (storm_op *)op;
+    storm_ctx *c = o->ctx;
+    if (atomic_exchange(&o->pending, 0) != 1)
+        atomic_fetch_add(&c->double_runs, 1);
+    atomic_fetch_add(&c->runs, 1);
+    if (o->external) {
+        storm_op *head = atomic_load(&c->returned);
+        do
+            o->ret_next = head;
+        while (!atomic_compare_exchange_weak(&c->returned, &head, o));
+        return;
+    }
+    if (o->left-- > 0) {
+        atomic_store(&o->pending, 1);
+        sl_post(c->s, &o->op); /* same-thread: the private queue */
+    }
+}
+
+typedef struct poster {
+    pthread_t tid;
+    storm_ctx *c;
+    storm_op *ops;
+    int nops;
+    long posts;
+} poster;
+
+static void *poster_main(void *arg)
+{
+    poster *p = arg;
+    long done = 0;
+    for (int i = 0; i < p->nops && done < p->posts; ++i, ++done) {
+        atomic_store(&p->ops[i].pending, 1);
+        sl_post(p->c->s, &p->ops[i].op);
+    }
+    storm_op *mine = NULL; /* ops returned to this poster, not yet reused */
+    while (done < p->posts) {
+        if (!mine) {
+            /* Take every returned op; keep those that are ours. */
+            storm_op *all = atomic_exchange(&p->c->returned, NULL);
+            while (all) {
+                storm_op *next = all->ret_next;
+                if (all >= p->ops && all < p->ops + p->nops) {
+                    all->ret_next = mine;
+                    mine = all;
+                } else { /* another poster's: give it back */
+                    storm_op *head = atomic_load(&p->c->returned);
+                    do
+                        all->ret_next = head;
+                    while (!atomic_compare_exchange_weak(&p->c->returned, &head, all));
+                }
+                all = next;
+            }
+            if (!mine) {
+                sched_yield();
+                continue;
+            }
+        }
+        storm_op *o = mine;
+        mine = o->ret_next;
+        atomic_store(&o->pending, 1);
+        sl_post(p->c->s, &o->op);
+        ++done;
+    }
+    sl_work_finished(p->c->s);
+    return NULL;
+}
+
+void core_four_threads_million_posts_exactly_once(void **state)
+{
+    (void)state;
+    enum { THREADS = 4, CHAINS = 64, EXT_OPS = 256 };
+    long per_thread = test_scale(1000000);
+    storm_ctx c = {.s = new_sched()};
+    static storm_op chains[CHAINS];
+    static storm_op ext[THREADS][EXT_OPS];
+    /* Half the posts are same-thread reposts, half cross-thread. */
+    long same_total = per_thread * THREADS / 2;
+    for (int i = 0; i < CHAINS; ++i) {
+        memset(&chains[i], 0, sizeof chains[i]);
+        sl_op_init(&chains[i].op, storm_complete, NULL);
+        chains[i].ctx = &c;
+        chains[i].left = same_total / CHAINS - 1;
+        atomic_store(&chains[i].pending, 1);
+        sl_post(c.s, &chains[i].op);
+    }
+    poster posters[THREADS];
+    for (int t = 0; t < THREADS; ++t) {
+        for (int i = 0; i < EXT_OPS; ++i) {
+            memset(&ext[t][i], 0, sizeof ext[t][i]);
+            sl_op_init(&ext[t][i].op, storm_complete, NULL);
+            ext[t][i].ctx = &c;
+            ext[t][i].external = 1;
+        }
+        posters[t] = (poster){.c = &c, .ops = ext[t], .nops = EXT_OPS,
+                              .posts = per_thread / 2};
+        sl_work_started(c.s); /* each poster keeps run alive until done */
+    }
+    for (int t = 0; t < THREADS; ++t)
+        assert_int_equal(pthread_create(&posters[t].tid, NULL, poster_main, &posters[t]), 0);
+    run_thread runners[THREADS];
+    for (int t = 0; t < THREADS; ++t)
+        start_run_thread(&runners[t], c.s);
+    size_t total_run = 0;
+    for (int t = 0; t < THREADS; ++t) {
+        join_run_thread(&runners[t], 120000);
+        total_run += runners[t].result;
+    }
+    for (int t = 0; t < THREADS; ++t)
+        pthread_join(posters[t].tid, NULL);
+    long expected = (same_total / CHAINS) * CHAINS + (per_thread / 2) * THREADS;
+    assert_int_equal(atomic_load(&c.double_runs), 0);
+    assert_int_equal(atomic_load(&c.runs), expected);
+    assert_int_equal(total_run, (size_t)expected);
+    for (int i = 0; i < CHAINS; ++i)
+        assert_int_equal(atomic_load(&chains[i].pending), 0);
+    for (int t = 0; t < THREADS; ++t)
+        for (int i = 0; i < EXT_OPS; ++i)
+            assert_int_equal(atomic_load(&ext[t][i].pending), 0);
+    sl_scheduler_destroy(c.s);
+}
+
+void core_shutdown_destroys_pending_once_runs_none(void **state)
+{
+    (void)state;
+    enum { N = 50 };
+    sl_scheduler *s = new_sched();
+    count_op ops[N];
+    for (int i = 0; i < N; ++i) {
+        count_op_init(&ops[i], i, NULL, NULL);
+        sl_post(s, &ops[i].op);
+    }
+    sl_scheduler_shutdown(s);
+    sl_scheduler_shutdown(s); /* twice is harmless */
+    for (int i = 0; i < N; ++i) {
+        assert_int_equal(atomic_load(&ops[i].completed), 0);
+        assert_int_equal(atomic_load(&ops[i].destroyed), 1);
+    }
+    sl_scheduler_destroy(s);
+    for (int i = 0; i < N; ++i)
+        assert_int_equal(atomic_load(&ops[i].destroyed), 1);
+}
+
+/* Each construction syscall, made to fail, gives its errno back and leaves
+ * no descriptor open. */
+static void construction_fails_at(const char *site, int nth, int err)
+{
+    int before = count_open_fds();
+    sl_scheduler *s = (sl_scheduler *)0x1;
+    fault_arm(site, nth, err);
+    int r = sl_scheduler_create(&s);
+    fault_clear();
+    assert_int_equal(r, -err);
+    assert_null(s);
+    assert_int_equal(count_open_fds(), before);
+}
+
+void core_create_fails_cleanly_on_epoll_create1(void **state)
+{
+    (void)state;
+    construction_fails_at("epoll_create1", 1, EMFILE);
+}
+void core_create_fails_cleanly_on_eventfd(void **state)
+{
+    (void)state;
+    construction_fails_at("eventfd", 1, ENFILE);
+}
+void core_create_fails_cleanly_on_timerfd_create(void **state)
+{
+    (void)state;
+    construction_fails_at("timerfd_create", 1, ENOMEM);
+}
+void core_create_fails_cleanly_on_epoll_ctl_eventfd(void **state)
+{
+    (void)state;
+    construction_fails_at("epoll_ctl", 1, ENOSPC);
+}
+void core_create_fails_cleanly_on_epoll_ctl_timerfd(void **state)
+{
+    (void)state;
+    construction_fails_at("epoll_ctl", 2, ENOMEM);
+}

@@ -1,0 +1,50 @@
+/* no-sentinel - removes M2, the task sentinel.
+ *
+ * The reference keeps a do-nothing op in the shared queue; whoever pops it
+ * runs the reactor (polling if handlers are queued) and pushes it back, so
+ * the reactor runs at least once per pass over the queue.  Here there is
+ * no sentinel: a thread runs the reactor only when it finds the queue
+ * empty and no other thread is in it.  Expected loss: under a storm of
+ * handlers that keep the queue non-empty, timers, signals and socket
+ * readiness wait until the storm ends.
+ */
+#define SL_HAS_SENTINEL 0
+#define SL_VARIANT_DO_ONE
+
+static size_t do_one(sl_scheduler *s, long timeout_us, thread_context *ctx,
+                     bool *held)
+{
+    struct timespec deadline;
+    if (timeout_us > 0)
+        deadline = deadline_after(timeout_us);
+    for (;;) {
+        if (s->stopped)
+            return 0;
+        sl_op *op = op_queue_pop(&s->completed_ops);
+        if (op != NULL) {
+            *held = run_handler(s, ctx, op);
+            return 1;
+        }
+        if (atomic_load_explicit(&s->outstanding_work, memory_order_acquire) == 0 ||
+            timeout_us == 0)
+            return 0;
+        if (!atomic_load_explicit(&s->task_running, memory_order_relaxed)) {
+            /* Queue empty, reactor free: become it and block. */
+            s->task_interrupted = false;
+            atomic_store_explicit(&s->task_running, true, memory_order_release);
+            run_task(s, ctx, timeout_us, true);
+            atomic_store_explicit(&s->task_running, false, memory_order_relaxed);
+            if (timeout_us > 0)
+                return 0;
+            continue;
+        }
+        clear_signal(s);
+        if (timeout_us < 0) {
+            wait_for_signal(s);
+        } else {
+            if (deadline_passed(&deadline))
+                return 0;
+            wait_for_signal_until(s, &deadline);
+        }
+    }
+}
