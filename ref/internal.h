@@ -39,7 +39,18 @@
 
 typedef struct sl_op_queue {
     sl_op *head, *tail;
+#ifdef SL_TRACE
+    long depth; /* trace builds report queue depth; others carry nothing */
+#endif
 } sl_op_queue;
+
+#ifdef SL_TRACE
+#define OPQ_DEPTH(q, expr) ((q)->depth expr)
+#define OPQ_DEPTH_OF(q) ((q)->depth)
+#else
+#define OPQ_DEPTH(q, expr) ((void)0)
+#define OPQ_DEPTH_OF(q) 0L
+#endif
 
 static inline bool op_queue_empty(const sl_op_queue *q) { return !q->head; }
 
@@ -51,6 +62,7 @@ static inline void op_queue_push(sl_op_queue *q, sl_op *op)
     else
         q->head = op;
     q->tail = op;
+    OPQ_DEPTH(q, += 1);
 }
 
 static inline sl_op *op_queue_pop(sl_op_queue *q)
@@ -61,6 +73,7 @@ static inline sl_op *op_queue_pop(sl_op_queue *q)
         if (!q->head)
             q->tail = NULL;
         op->next = NULL;
+        OPQ_DEPTH(q, -= 1);
     }
     return op;
 }
@@ -76,6 +89,8 @@ static inline void op_queue_splice(sl_op_queue *to, sl_op_queue *from)
         to->head = from->head;
     to->tail = from->tail;
     from->head = from->tail = NULL;
+    OPQ_DEPTH(to, += OPQ_DEPTH_OF(from));
+    OPQ_DEPTH(from, = 0);
 }
 
 /* ---- per-thread context frame (M7) ------------------------------------- */
@@ -123,7 +138,9 @@ struct sl_scheduler {
     sl_op task_op;                  /* M2: the sentinel */
     bool shut_down;
     struct sl_timer_service *timers;
-    void *io_services;              /* sockets, signals, resolver */
+    struct socket_service *sockets;
+    struct signal_service *signals;
+    struct resolver_service *resolver;
 #ifdef SL_STATS
     struct {
         atomic_uint_fast64_t mutex_locks, post_private, post_shared,
@@ -173,10 +190,9 @@ typedef struct descriptor_state {
     atomic_uint ready_events;
     atomic_bool is_enqueued;
     sl_scheduler *sched;
-    /* Upstream's impl_ref: set when the owner closes while this state is
-     * still queued; the run drops it (see descriptor.c). */
+    /* Upstream's impl_ref: set (under `mutex`) when the owner closes while
+     * this state is still queued; the run calls it once to let go. */
     void (*release_owner)(struct descriptor_state *d);
-    void *owner_ref;
 } descriptor_state;
 
 /* Registers / deregisters an fd whose epoll data is `desc`. */
@@ -201,10 +217,28 @@ uint64_t timer_service_nearest(sl_scheduler *s); /* UINT64_MAX: none */
 size_t timer_service_process_expired(sl_scheduler *s);
 void timer_service_shutdown(sl_scheduler *s);
 
-/* I/O services (sockets, signals, resolver); weak so the core links alone.
- * Each returns 0 or a negative errno. */
-int io_services_create(sl_scheduler *s) __attribute__((weak));
-void io_services_shutdown(sl_scheduler *s) __attribute__((weak));
-void io_services_destroy(sl_scheduler *s) __attribute__((weak));
+/* The I/O services, created after the timer service and shut down before
+ * it, each returning 0 or a negative errno (socket.c, signal.c,
+ * resolver.c).  Shutdown closes what is open and queues pending
+ * operations as cancelled or destroys them; destroy frees. */
+int socket_service_create(sl_scheduler *s);
+void socket_service_shutdown(sl_scheduler *s);
+void socket_service_destroy(sl_scheduler *s);
+int signal_service_create(sl_scheduler *s);
+void signal_service_shutdown(sl_scheduler *s);
+void signal_service_destroy(sl_scheduler *s);
+int resolver_service_create(sl_scheduler *s);
+void resolver_service_shutdown(sl_scheduler *s);
+void resolver_service_destroy(sl_scheduler *s);
+
+/* The completion functions by which a trace build names an op's kind
+ * (op_kind in scheduler.c); each is defined by its service. */
+enum sl_op_kind { OPK_SENTINEL, OPK_USER, OPK_DESCRIPTOR, OPK_TIMER, OPK_IO,
+                  OPK_SIGNAL, OPK_RESOLVE };
+void descriptor_run(sl_op *op);      /* descriptor.c */
+void timer_wait_complete(sl_op *op); /* timer.c */
+void io_op_complete(sl_op *op);      /* socket.c */
+void signal_wait_complete(sl_op *op); /* signal.c */
+void resolve_complete(sl_op *op);    /* resolver.c */
 
 #endif /* SL_INTERNAL_H */

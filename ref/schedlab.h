@@ -19,6 +19,7 @@
 #include <sys/socket.h>
 #include <sys/types.h>
 #include <sys/uio.h>
+#include <netdb.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -164,6 +165,94 @@ size_t sl_timer_cancel_one(sl_timer *t);
 /* Cancels what is pending; the timer may then be freed once its waits
  * have completed. */
 void sl_timer_destroy(sl_timer *t);
+
+
+/* ---- stream sockets (socket.c, descriptor.c) --------------------------- */
+
+/* A stream socket (TCP over IPv4/IPv6, or Unix).  The library allocates it
+ * at open and frees it once it is closed and no queued operation or
+ * descriptor run still refers to it (upstream keeps it alive the same way
+ * with shared_ptr).  At most one read, one write and one connect (or one
+ * accept, on a listener) may be pending at a time: starting a second one
+ * returns -EBUSY.  Handlers get status 0, SL_EOF (read: the peer closed),
+ * SL_ECANCELED, or a negative errno, and the byte count. */
+typedef struct sl_socket sl_socket;
+typedef void (*sl_io_handler)(sl_socket *sock, int status, size_t bytes,
+                              void *arg);
+typedef void (*sl_accept_handler)(sl_socket *listener, int status,
+                                  sl_socket *accepted, void *arg);
+
+#define SL_MAX_IOV 16
+
+/* socket(family, type|NONBLOCK|CLOEXEC, protocol), registered with `s`. */
+int sl_socket_open(sl_scheduler *s, int family, int type, int protocol,
+                   sl_socket **out);
+/* Takes ownership of an existing stream socket fd (made non-blocking);
+ * -ENOTSOCK if it is not a socket, -EINVAL if not SOCK_STREAM. */
+int sl_socket_adopt(sl_scheduler *s, int fd, sl_socket **out);
+/* A connected pair (socketpair AF_UNIX, SOCK_STREAM). */
+int sl_socket_pair(sl_scheduler *s, sl_socket *out[2]);
+
+int sl_socket_fd(const sl_socket *sock);
+int sl_socket_bind(sl_socket *sock, const struct sockaddr *addr, socklen_t len);
+int sl_socket_listen(sl_socket *sock, int backlog);
+int sl_socket_local_address(sl_socket *sock, struct sockaddr_storage *addr,
+                            socklen_t *len);
+int sl_socket_set_option(sl_socket *sock, int level, int name,
+                         const void *value, socklen_t len);
+/* SHUT_RD, SHUT_WR or SHUT_RDWR; -EINVAL otherwise. */
+int sl_socket_shutdown(sl_socket *sock, int how);
+
+/* Asynchronous operations: 0 once started (the handler will run exactly
+ * once), or a negative errno with nothing started. */
+int sl_socket_async_connect(sl_socket *sock, const struct sockaddr *addr,
+                            socklen_t len, sl_io_handler h, void *arg);
+int sl_socket_async_read(sl_socket *sock, const struct iovec *iov, int iovcnt,
+                         sl_io_handler h, void *arg);
+int sl_socket_async_write(sl_socket *sock, const struct iovec *iov, int iovcnt,
+                          sl_io_handler h, void *arg);
+int sl_socket_async_accept(sl_socket *listener, sl_accept_handler h, void *arg);
+
+/* Pending operations complete with SL_ECANCELED. */
+void sl_socket_cancel(sl_socket *sock);
+/* Cancels what is pending, closes the fd and gives up the caller's
+ * reference: `sock` must not be used afterwards. */
+void sl_socket_close(sl_socket *sock);
+
+/* ---- signal sets (signal.c) -------------------------------------------- */
+
+typedef struct sl_signal_set sl_signal_set;
+typedef void (*sl_signal_handler)(sl_signal_set *set, int status, int signo,
+                                  void *arg);
+
+int sl_signal_set_create(sl_scheduler *s, sl_signal_set **out);
+/* -EINVAL for a signal number out of range or one that cannot be caught. */
+int sl_signal_set_add(sl_signal_set *set, int signo);
+int sl_signal_set_remove(sl_signal_set *set, int signo);
+int sl_signal_set_clear(sl_signal_set *set);
+/* One wait at a time (-EBUSY otherwise); a signal that arrived while no
+ * wait was pending is delivered to the next wait. */
+int sl_signal_set_async_wait(sl_signal_set *set, sl_signal_handler h, void *arg);
+void sl_signal_set_cancel(sl_signal_set *set);
+void sl_signal_set_destroy(sl_signal_set *set);
+
+/* ---- resolver (resolver.c) --------------------------------------------- */
+
+typedef struct sl_resolve sl_resolve;
+/* status 0 with `res` (free it with freeaddrinfo), SL_ECANCELED, or a
+ * negative value: -EAI_* codes are reported as SL_EAI_BASE - (EAI code). */
+typedef void (*sl_resolve_handler)(sl_resolve *r, int status,
+                                   struct addrinfo *res, void *arg);
+#define SL_EAI_BASE (-1000)
+
+/* Starts getaddrinfo(host, service, hints) on a helper thread; the
+ * completion is posted back to `s` (the cross-thread path).  The lookup
+ * object is allocated here and freed after its handler ran. */
+int sl_resolve_start(sl_scheduler *s, const char *host, const char *service,
+                     const struct addrinfo *hints, sl_resolve_handler h,
+                     void *arg, sl_resolve **out);
+/* The handler will run with SL_ECANCELED (if it has not run yet). */
+void sl_resolve_cancel(sl_resolve *r);
 
 #ifdef __cplusplus
 }

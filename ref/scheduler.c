@@ -251,7 +251,7 @@ void sl_post(sl_scheduler *s, sl_op *op)
         ++ctx->private_outstanding_work;
         op_queue_push(&ctx->private_queue, op);
         SL_STAT(s, post_private);
-        SL_TP(post, s, 0, 0L);
+        SL_TP(post, s, 0, OPQ_DEPTH_OF(&ctx->private_queue));
         return;
     }
     /* Slow path: count on the atomic, queue under the mutex, wake one. */
@@ -259,7 +259,7 @@ void sl_post(sl_scheduler *s, sl_op *op)
     sched_lock(s);
     op_queue_push(&s->completed_ops, op);
     SL_STAT(s, post_shared);
-    SL_TP(post, s, 1, 0L);
+    SL_TP(post, s, 1, OPQ_DEPTH_OF(&s->completed_ops));
     wake_one_thread_and_unlock(s);
 }
 
@@ -511,6 +511,19 @@ static void run_task(sl_scheduler *s, thread_context *ctx, long timeout_us,
 
 /* ---- do_one ------------------------------------------------------------ */
 
+#ifdef SL_TRACE
+static int op_kind(const sl_scheduler *s, const sl_op *op)
+{
+    if (op == &s->task_op) return OPK_SENTINEL;
+    if (op->complete == descriptor_run) return OPK_DESCRIPTOR;
+    if (op->complete == timer_wait_complete) return OPK_TIMER;
+    if (op->complete == io_op_complete) return OPK_IO;
+    if (op->complete == signal_wait_complete) return OPK_SIGNAL;
+    if (op->complete == resolve_complete) return OPK_RESOLVE;
+    return OPK_USER;
+}
+#endif
+
 /* Runs the handler `op` that was just popped, with the mutex held on entry
  * and released inside.  Returns whether the mutex is held on return. */
 static bool run_handler(sl_scheduler *s, thread_context *ctx, sl_op *op)
@@ -523,7 +536,7 @@ static bool run_handler(sl_scheduler *s, thread_context *ctx, sl_op *op)
         sched_unlock(s);
     }
     SL_STAT(s, handlers_run);
-    SL_TP(handler_begin, s, op);
+    SL_TP(handler_begin, s, op, op_kind(s, op), OPQ_DEPTH_OF(&s->completed_ops));
     op->complete(op);
     /* Inline completions started by that handler run now, one after the
      * other, at this stack depth (see thread_context.inline_ops). */
@@ -763,10 +776,12 @@ int sl_scheduler_create(sl_scheduler **out)
 
     if ((err = timer_service_create(s)) < 0)
         goto fail;
-    if (io_services_create && (err = io_services_create(s)) < 0) {
-        timer_service_destroy(s);
-        goto fail;
-    }
+    if ((err = socket_service_create(s)) < 0)
+        goto fail_services;
+    if ((err = signal_service_create(s)) < 0)
+        goto fail_services;
+    if ((err = resolver_service_create(s)) < 0)
+        goto fail_services;
 
     sl_op_init(&s->task_op, task_op_nothing, task_op_nothing);
     if (SL_HAS_SENTINEL)
@@ -774,6 +789,13 @@ int sl_scheduler_create(sl_scheduler **out)
     *out = s;
     return 0;
 
+fail_services:
+    /* Each destroy is a no-op for a service that was never created. */
+    resolver_service_destroy(s);
+    signal_service_destroy(s);
+    socket_service_destroy(s);
+    timer_service_destroy(s);
+    goto fail;
 fail_errno:
     err = -errno;
 fail:
@@ -797,8 +819,9 @@ void sl_scheduler_shutdown(sl_scheduler *s)
     SL_TP(shutdown, s);
     /* Services first, as upstream's execution_context does: sockets close
      * (their pending ops are queued as cancelled), timers drop waiters. */
-    if (io_services_shutdown)
-        io_services_shutdown(s);
+    resolver_service_shutdown(s);
+    signal_service_shutdown(s);
+    socket_service_shutdown(s);
     timer_service_shutdown(s);
 
     sched_lock(s);
@@ -821,8 +844,9 @@ void sl_scheduler_destroy(sl_scheduler *s)
     if (!s)
         return;
     sl_scheduler_shutdown(s);
-    if (io_services_destroy)
-        io_services_destroy(s);
+    resolver_service_destroy(s);
+    signal_service_destroy(s);
+    socket_service_destroy(s);
     timer_service_destroy(s);
     close(s->timer_fd);
     close(s->event_fd);

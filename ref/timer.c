@@ -190,7 +190,7 @@ static size_t post_waiters(sl_scheduler *s, sl_timer_waiter *w)
 /* ---- completion ops ------------------------------------------------------ */
 
 /* Upstream: waiter_node::completion_op::operator(). */
-static void timer_wait_complete(sl_op *op)
+void timer_wait_complete(sl_op *op)
 {
     sl_timer_waiter *w = (sl_timer_waiter *)op;
     sl_scheduler *s = w->sched; /* the handler may free w */

@@ -41,3 +41,23 @@ TEST(timer_new_earliest_interrupts_blocked_reactor)
 TEST(timer_schedule_cancel_makes_no_timerfd_settime)
 TEST(timer_shutdown_destroys_pending_waits)
 TEST(timer_heap_order_with_random_cancels)
+
+/* signals and resolver */
+#include "list_services.h"
+
+/* sockets */
+TEST(socket_pingpong_tcp_loopback)
+TEST(socket_pingpong_tcp_ipv6_loopback)
+TEST(socket_pingpong_unix_socketpair)
+TEST(socket_transfer_64mib_both_ways_tcp_checksummed)
+TEST(socket_transfer_both_ways_unix_one_thread)
+TEST(socket_connect_to_closed_port_is_refused)
+TEST(socket_accept_100_connections)
+TEST(socket_read_after_peer_close_gives_eof)
+TEST(socket_write_after_peer_close_gives_epipe_not_sigpipe)
+TEST(socket_cancel_pending_read)
+TEST(socket_close_with_read_and_write_pending)
+TEST(socket_200_sockets_driven_by_2_threads)
+TEST(socket_million_ready_reads_do_not_grow_the_stack)
+TEST(socket_bad_input_is_refused_and_loses_nothing)
+TEST(socket_scheduler_destroy_with_pending_ops_runs_no_handler)

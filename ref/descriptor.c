@@ -1,0 +1,191 @@
+/* descriptor.c - deferred descriptor I/O (M10): what a scheduler thread
+ * does when it pops a ready descriptor, and how an operation parks.
+ *
+ * The reactor never does I/O and never takes a descriptor lock: it ORs the
+ * epoll events into `ready_events` and enqueues the descriptor once.  The
+ * thread that pops it (descriptor_run, upstream descriptor_state::
+ * operator()) performs the pending read / write / connect / accept under
+ * the descriptor's mutex, remembers readiness that no operation was
+ * waiting for (read_ready, write_ready: the edge would otherwise be lost,
+ * registration being edge-triggered), runs the first completion inline
+ * and posts the others.  An EPOLLERR fails every pending operation with
+ * SO_ERROR (EIO if that reads 0).
+ *
+ * Work: popping the descriptor counts as consuming one unit.  The first
+ * completion's unit (taken when it parked) is that one; the others keep
+ * theirs in the queue; a run that completes nothing compensates.
+ */
+#include "io.h"
+
+#include <errno.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+/* Upstream: perform_io() of epoll_read_op, epoll_write_op, epoll_connect_op
+ * and epoll_accept_op.  Sets errn (EAGAIN included) and bytes. */
+void io_perform(io_op *op)
+{
+    int fd = op->sock->fd;
+    ssize_t n;
+    switch (op->kind) {
+    case IO_READ:
+        do
+            n = readv(fd, op->iov, op->iovcnt);
+        while (n < 0 && errno == EINTR);
+        break;
+    case IO_WRITE: {
+        struct msghdr msg = {.msg_iov = op->iov, .msg_iovlen = (size_t)op->iovcnt};
+        do
+            n = sendmsg(fd, &msg, MSG_NOSIGNAL); /* EPIPE, never SIGPIPE */
+        while (n < 0 && errno == EINTR);
+        break;
+    }
+    case IO_CONNECT: {
+        int err = 0;
+        socklen_t len = sizeof err;
+        if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) < 0)
+            err = errno;
+        op->errn = err;
+        op->bytes = 0;
+        return;
+    }
+    default: /* IO_ACCEPT */
+        do
+            n = accept4(fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+        while (n < 0 && errno == EINTR);
+        if (n >= 0) {
+            op->accepted_fd = (int)n;
+            n = 0;
+        }
+        break;
+    }
+    op->errn = n < 0 ? errno : 0;
+    op->bytes = n > 0 ? (size_t)n : 0;
+}
+
+static bool would_block(const io_op *op) { return would_block_errno(op->errn); }
+
+static void fail_op(io_op *op, int err)
+{
+    op->errn = err;
+    op->bytes = 0;
+}
+
+/* Upstream: epoll_socket::register_op.  Parks `op` in `slot` unless a
+ * cached edge lets it complete now or a cancel arrived first. */
+void register_op(sl_socket *sock, io_op *op, io_op **slot, bool *ready_flag,
+                 bool *cancel_flag)
+{
+    sl_scheduler *s = sock->sched;
+    descriptor_state *d = &sock->desc;
+    sl_work_started(s);
+    pthread_mutex_lock(&d->mutex);
+    bool io_done = false;
+    if (*ready_flag) { /* consume the cached edge first */
+        *ready_flag = false;
+        io_perform(op);
+        io_done = !would_block(op);
+        if (!io_done)
+            op->errn = 0;
+    }
+    if (*cancel_flag) {
+        *cancel_flag = false;
+        atomic_store_explicit(&op->cancelled, true, memory_order_relaxed);
+    }
+    if (io_done || atomic_load_explicit(&op->cancelled, memory_order_acquire)) {
+        pthread_mutex_unlock(&d->mutex);
+        sl_post(s, &op->op);
+        sl_work_finished(s);
+        return;
+    }
+    *slot = op;
+    pthread_mutex_unlock(&d->mutex);
+    SL_TP(op_parked, s, sock->fd, op->kind);
+}
+
+/* Performs a parked op on readiness: true if it completed (then it left its
+ * slot and joined `done`), false if it is still waiting. */
+static bool complete_parked(io_op **slot, int err, sl_op_queue *done)
+{
+    io_op *op = *slot;
+    if (err)
+        fail_op(op, err);
+    else
+        io_perform(op);
+    if (op->kind != IO_CONNECT && would_block(op)) {
+        op->errn = 0;
+        return false;
+    }
+    *slot = NULL;
+    op_queue_push(done, &op->op);
+    return true;
+}
+
+void descriptor_run(sl_op *o)
+{
+    descriptor_state *d = (descriptor_state *)o;
+    sl_scheduler *s = d->sched;
+    atomic_store_explicit(&d->is_enqueued, false, memory_order_relaxed);
+
+    uint32_t ev = atomic_exchange_explicit(&d->ready_events, 0, memory_order_acquire);
+    pthread_mutex_lock(&d->mutex);
+    /* The owner closed while we were queued: its reference is ours now. */
+    void (*release_owner)(descriptor_state *) = d->release_owner;
+    d->release_owner = NULL;
+    if (ev == 0) {
+        pthread_mutex_unlock(&d->mutex);
+        compensating_work_started(s);
+        if (release_owner)
+            release_owner(d);
+        return;
+    }
+
+    int err = 0;
+    if (ev & EPOLLERR) {
+        socklen_t len = sizeof err;
+        if (getsockopt(d->fd, SOL_SOCKET, SO_ERROR, &err, &len) < 0)
+            err = errno;
+        if (err == 0)
+            err = EIO;
+    }
+
+    sl_op_queue done = {0};
+    if (ev & EPOLLIN) {
+        if (d->read_op)
+            complete_parked(&d->read_op, err, &done);
+        else
+            d->read_ready = true;
+    }
+    if (ev & EPOLLOUT) {
+        bool had_write_op = d->connect_op || d->write_op;
+        if (d->connect_op)
+            complete_parked(&d->connect_op, err, &done);
+        if (d->write_op)
+            complete_parked(&d->write_op, err, &done);
+        if (!had_write_op)
+            d->write_ready = true;
+    }
+    if (err) { /* the error fails whatever is still pending */
+        io_op **slots[3] = {&d->read_op, &d->write_op, &d->connect_op};
+        for (int i = 0; i < 3; ++i) {
+            if (*slots[i]) {
+                fail_op(*slots[i], err);
+                op_queue_push(&done, &(*slots[i])->op);
+                *slots[i] = NULL;
+            }
+        }
+    }
+    pthread_mutex_unlock(&d->mutex);
+
+    /* The first completion runs here; the others are queued. */
+    sl_op *first = op_queue_pop(&done);
+    if (first) {
+        post_deferred_completions(s, &done);
+        first->complete(first);
+    } else {
+        compensating_work_started(s);
+    }
+    if (release_owner)
+        release_owner(d);
+}

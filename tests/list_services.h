@@ -1,0 +1,33 @@
+/* list_services.h - tests of the signal and resolver services (included
+ * by list.h). */
+
+/* signal sets (test_signal.c) */
+TEST(signal_raise_completes_waiting_set_with_signo)
+TEST(signal_raised_before_wait_is_delivered_to_next_wait)
+TEST(signal_counted_while_no_wait_completes_next_wait_at_once)
+TEST(signal_raised_twice_completes_two_waits)
+TEST(signal_two_signals_in_one_set_each_delivered)
+TEST(signal_cancel_completes_wait_with_ecanceled)
+TEST(signal_remove_stops_delivery_and_restores_previous_handler)
+TEST(signal_invalid_number_returns_einval)
+TEST(signal_second_concurrent_wait_returns_ebusy)
+TEST(signal_destroy_set_with_wait_pending_completes_cancelled)
+TEST(signal_handler_may_destroy_its_own_set)
+TEST(signal_shutdown_with_wait_pending_runs_no_handler)
+TEST(signal_shutdown_with_completion_queued_runs_no_handler)
+TEST(signal_one_raise_reaches_sets_of_two_schedulers)
+TEST(signal_wait_completes_while_two_threads_run)
+
+/* resolver (test_resolver.c) */
+TEST(resolver_resolves_localhost_to_loopback)
+TEST(resolver_resolves_numeric_ipv4_host)
+TEST(resolver_resolves_numeric_ipv6_loopback)
+TEST(resolver_invalid_name_fails_with_negative_status)
+TEST(resolver_eai_code_is_reported_below_eai_base)
+TEST(resolver_completion_is_posted_back_to_scheduler_thread)
+TEST(resolver_cancel_runs_handler_once_with_ecanceled)
+TEST(resolver_cancel_after_result_queued_frees_result)
+TEST(resolver_shutdown_with_lookup_in_flight_is_clean)
+TEST(resolver_start_after_shutdown_fails)
+TEST(resolver_many_lookups_each_complete_once)
+TEST(resolver_thread_start_failure_returns_error)
