@@ -31,7 +31,8 @@ LDLIBS := -pthread
 
 REF_SRCS := $(sort $(wildcard ref/*.c))
 TEST_SRCS := $(sort $(wildcard tests/*.c))
-TEST_DEPS := libcmocka-dev
+TEST_DEPS := libcmocka-dev liblttng-ust-dev lttng-tools babeltrace2 python3-bt2 \
+             libxml2-utils gdb
 Q := @
 
 .PHONY: all help test check bench trace plots clean deps-test deps-bench deps-trace
@@ -63,7 +64,7 @@ build/$(1)/%.o: ref/%.c ref/*.h variants/*.h | build/$(1)/.dir
 	@echo "  CC      $(1)/$$*.o"
 	$(Q)$(CC) $(call build_cflags,$(1)) -c $$< -o $$@
 
-build/$(1)/libschedlab.a: $(patsubst ref/%.c,build/$(1)/%.o,$(REF_SRCS))
+build/$(1)/libschedlab.a: $(patsubst ref/%.c,build/$(1)/%.o,$(REF_SRCS)) $(if $(filter %-trace,$(1)),build/$(1)/sl_tp.o)
 	@echo "  AR      $(1)/libschedlab.a"
 	$(Q)rm -f $$@ && ar rcs $$@ $$^
 
@@ -71,7 +72,7 @@ build/$(1)/tests: $(TEST_SRCS) tests/*.h build/$(1)/libschedlab.a
 	@echo "  LD      $(1)/tests"
 	$(Q)$(CC) $(call build_cflags,$(1)) -Iref $(TEST_SRCS) build/$(1)/libschedlab.a \
 	    -o $$@ -lcmocka $(LDLIBS) $(call build_ldflags,$(1)) \
-	    -Wl,--wrap=timerfd_settime,--wrap=epoll_create1,--wrap=eventfd,--wrap=timerfd_create,--wrap=epoll_ctl
+	    -Wl,--wrap=timerfd_settime,--wrap=epoll_create1,--wrap=eventfd,--wrap=timerfd_create,--wrap=epoll_ctl,--wrap=epoll_wait,--wrap=write,--wrap=readv,--wrap=sendmsg,--wrap=accept4,--wrap=socket,--wrap=socketpair,--wrap=pipe2,--wrap=pthread_create
 
 build/$(1)/.dir:
 	$(Q)mkdir -p build/$(1) && touch $$@
@@ -85,14 +86,18 @@ $(foreach k,$(KINDS),$(eval $(call build_rules,$(k))))
 # ---- test ---------------------------------------------------------------
 
 TEST_BUILDS := $(addsuffix -stats,$(ALL_VARIANTS)) ref
+TRACE_TEST_BUILDS := $(addsuffix -trace,$(ALL_VARIANTS))
 
 deps-test:
 	$(Q)tools/ensure-deps gcc make $(TEST_DEPS)
 
 # Each build's suite runs in turn; the runner prints the build's name first.
+# The trace builds run the suite too, recording a short traced run each
+# (SL_TRACE_CHECK=1; trace/record.sh starts an LTTng daemon if none runs).
 test: deps-test
-	$(Q)$(MAKE) --no-print-directory $(foreach b,$(TEST_BUILDS),build/$(b)/tests)
-	$(Q)tools/run-suites $(TEST_BUILDS)
+	$(Q)$(MAKE) --no-print-directory $(foreach b,$(TEST_BUILDS) $(TRACE_TEST_BUILDS),build/$(b)/tests) \
+	    $(foreach v,$(ALL_VARIANTS),build/$(v)-trace/workloads)
+	$(Q)SL_TRACE_CHECK=1 tools/run-suites $(TEST_BUILDS) $(TRACE_TEST_BUILDS)
 
 CHECK_BUILDS := $(addsuffix -asan,$(ALL_VARIANTS)) $(addsuffix -tsan,$(ALL_VARIANTS))
 check: deps-test
@@ -106,6 +111,7 @@ check: deps-test
 
 -include bench/bench.mk
 -include trace/trace.mk
+-include tests/tests.mk
 
 clean:
 	rm -rf build

@@ -42,16 +42,16 @@ typedef struct resolver_service {
 struct sl_resolve {
     sl_op op; /* first: queued when the lookup completes */
     resolver_service *svc;
-    sl_resolve *prev, *next;  /* the service's list */
-    char *host, *service;     /* owned copies; NULL when absent */
+    sl_resolve *prev, *next; /* the service's list */
+    char *host, *service;    /* owned copies; NULL when absent */
     struct addrinfo hints;
     sl_resolve_handler handler;
     void *arg;
     enum lookup_state state;
-    bool cancel_requested;    /* cancel came after the result was queued */
+    bool cancel_requested; /* cancel came after the result was queued */
     int status;
-    struct addrinfo *result;  /* handed to the handler on success */
-    atomic_int refs;          /* the helper thread's and the completion's */
+    struct addrinfo *result; /* handed to the handler on success */
+    atomic_int refs;         /* the helper thread's and the completion's */
 };
 
 /* ---- lookups (service mutex held for the list) --------------------------- */

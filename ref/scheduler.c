@@ -403,10 +403,17 @@ static void task_cleanup(sl_scheduler *s, thread_context *ctx)
 
 /* ---- timers (M6) ------------------------------------------------------- */
 
+/* Store the stale flag, then load task_running; the reactor stores
+ * task_running, then exchanges the stale flag.  Each side stores then
+ * loads, so with release/acquire (upstream's orders) both may read the old
+ * value: the hook does not interrupt and the reactor blocks with the
+ * timerfd never programmed.  The kit's wake-protocol model
+ * (tests/model) found this; sequentially consistent accesses on both
+ * sides forbid it. */
 void timers_earliest_changed(sl_scheduler *s)
 {
-    atomic_store_explicit(&s->timerfd_stale, true, memory_order_release);
-    if (atomic_load_explicit(&s->task_running, memory_order_acquire))
+    atomic_store_explicit(&s->timerfd_stale, true, memory_order_seq_cst);
+    if (atomic_load_explicit(&s->task_running, memory_order_seq_cst))
         interrupt_reactor(s);
 }
 
@@ -450,7 +457,7 @@ static void run_task(sl_scheduler *s, thread_context *ctx, long timeout_us,
         sched_unlock(s);
 
     /* Flush deferred timerfd programming before blocking (M6). */
-    if (atomic_exchange_explicit(&s->timerfd_stale, false, memory_order_acquire))
+    if (atomic_exchange_explicit(&s->timerfd_stale, false, memory_order_seq_cst))
         update_timerfd(s);
 
     struct epoll_event events[SL_EPOLL_EVENTS];
@@ -595,7 +602,8 @@ static size_t do_one(sl_scheduler *s, long timeout_us, thread_context *ctx,
             }
             long task_timeout_us = more_handlers ? 0 : timeout_us;
             s->task_interrupted = task_timeout_us == 0;
-            atomic_store_explicit(&s->task_running, true, memory_order_release);
+            /* seq_cst: pairs with timers_earliest_changed. */
+            atomic_store_explicit(&s->task_running, true, memory_order_seq_cst);
             bool mutex_held = true;
             if (more_handlers) {
                 unlock_and_signal_one(s);

@@ -66,10 +66,10 @@ static inline unsigned long long signal_bit(int signo)
 
 /* One per service that has a pipe.  Read by the signal handler. */
 typedef struct delivery_slot {
-    atomic_int write_fd;             /* -1: nothing to write to */
-    atomic_ullong wanted;            /* signal_bit of each signal it holds */
-    atomic_int handlers_inside;      /* handlers between reading write_fd
-                                        and finishing their write */
+    atomic_int write_fd;        /* -1: nothing to write to */
+    atomic_ullong wanted;       /* signal_bit of each signal it holds */
+    atomic_int handlers_inside; /* handlers between reading write_fd
+                                   and finishing their write */
 } delivery_slot;
 
 static delivery_slot delivery_slots[SL_SIGNAL_MAX_SERVICES];
@@ -78,8 +78,8 @@ static pthread_once_t delivery_slots_once = PTHREAD_ONCE_INIT;
 /* Upstream: signal_state. */
 static struct {
     pthread_mutex_t mutex;
-    size_t registration_count[NSIG];  /* sets holding each signal */
-    struct sigaction previous[NSIG];  /* restored by the last removal */
+    size_t registration_count[NSIG]; /* sets holding each signal */
+    struct sigaction previous[NSIG]; /* restored by the last removal */
     bool slot_taken[SL_SIGNAL_MAX_SERVICES];
 } registry = {.mutex = PTHREAD_MUTEX_INITIALIZER};
 
@@ -135,11 +135,11 @@ typedef struct signal_service {
     descriptor_state pipe_desc; /* first: its op is what the reactor queues */
     sl_scheduler *sched;
     pthread_mutex_t mutex;
-    sl_signal_set *sets;              /* every set not yet freed */
-    size_t registration_count[NSIG];  /* sets of this service per signal */
-    int read_fd, write_fd;            /* -1 until the first set exists */
-    int slot;                         /* delivery slot, -1 when none */
-    bool pipe_registered;             /* read_fd is in the epoll set */
+    sl_signal_set *sets;             /* every set not yet freed */
+    size_t registration_count[NSIG]; /* sets of this service per signal */
+    int read_fd, write_fd;           /* -1 until the first set exists */
+    int slot;                        /* delivery slot, -1 when none */
+    bool pipe_registered;            /* read_fd is in the epoll set */
     bool shut_down;
 } signal_service;
 
@@ -147,16 +147,16 @@ typedef struct signal_service {
 struct sl_signal_set {
     sl_op op; /* first: queued when the wait completes */
     signal_service *svc;
-    sl_signal_set *prev, *next;        /* the service's list */
-    unsigned long long mask;           /* signal_bit of each held signal */
-    unsigned long undelivered[NSIG];   /* raised while no wait was pending */
+    sl_signal_set *prev, *next;      /* the service's list */
+    unsigned long long mask;         /* signal_bit of each held signal */
+    unsigned long undelivered[NSIG]; /* raised while no wait was pending */
     sl_signal_handler handler;
     void *arg;
-    int status, signo;                 /* result of the completed wait */
-    bool waiting;   /* a wait is parked, holding one unit of work */
-    bool queued;    /* its completion is queued (or about to run) */
-    int running;    /* completions inside the handler right now */
-    bool destroyed; /* the user let go of it */
+    int status, signo; /* result of the completed wait */
+    bool waiting;      /* a wait is parked, holding one unit of work */
+    bool queued;       /* its completion is queued (or about to run) */
+    int running;       /* completions inside the handler right now */
+    bool destroyed;    /* the user let go of it */
 };
 
 /* Service mutex held. */

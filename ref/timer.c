@@ -280,17 +280,22 @@ int sl_timer_wait(sl_timer *t, sl_timer_waiter *w)
     }
     bool notify = false;
     pthread_mutex_lock(&ts->mutex);
-    if (t->heap_index == SIZE_MAX) {
-        if (ts->size == ts->cap) {
-            size_t cap = ts->cap ? ts->cap * 2 : 64;
-            heap_entry *h = realloc(ts->heap, cap * sizeof *h);
-            if (!h) {
-                pthread_mutex_unlock(&ts->mutex);
-                return -ENOMEM;
-            }
-            ts->heap = h;
-            ts->cap = cap;
+    if (t->heap_index == SIZE_MAX && ts->size == ts->cap) {
+        size_t cap = ts->cap ? ts->cap * 2 : 64;
+        heap_entry *h = realloc(ts->heap, cap * sizeof *h);
+        if (!h) {
+            pthread_mutex_unlock(&ts->mutex);
+            return -ENOMEM;
         }
+        ts->heap = h;
+        ts->cap = cap;
+    }
+    /* Count the wait before it becomes visible: upstream counts after
+     * inserting, and a wait started outside the scheduler's threads can
+     * then be completed (and its unit consumed) before it was counted,
+     * stopping run early.  Found by the kit's model (tests/model). */
+    sl_work_started(s);
+    if (t->heap_index == SIZE_MAX) {
         t->heap_index = ts->size;
         ts->heap[ts->size].expiry = t->expiry_ns;
         ts->heap[ts->size].timer = t;
@@ -301,7 +306,6 @@ int sl_timer_wait(sl_timer *t, sl_timer_waiter *w)
     }
     waiter_push(t, w);
     pthread_mutex_unlock(&ts->mutex);
-    sl_work_started(s);
     if (notify)
         timers_earliest_changed(s);
     return 0;

@@ -45,6 +45,9 @@ TEST(timer_heap_order_with_random_cancels)
 /* signals and resolver */
 #include "list_services.h"
 
+/* tracing: the Trace Compass analysis, and checks of a recorded run */
+#include "list_trace.h"
+
 /* sockets */
 TEST(socket_pingpong_tcp_loopback)
 TEST(socket_pingpong_tcp_ipv6_loopback)
@@ -61,3 +64,12 @@ TEST(socket_200_sockets_driven_by_2_threads)
 TEST(socket_million_ready_reads_do_not_grow_the_stack)
 TEST(socket_bad_input_is_refused_and_loses_nothing)
 TEST(socket_scheduler_destroy_with_pending_ops_runs_no_handler)
+
+/* properties: what each variant keeps or loses (PROPERTY_TABLE) */
+TEST(property_timer_fires_during_post_storm)
+TEST(property_socket_read_during_post_storm)
+TEST(property_same_thread_posts)
+TEST(property_ready_io_completes_inline)
+TEST(property_budget_follows_adaptive_rule)
+TEST(property_budget_doubles_when_fully_spent_e2e)
+TEST(property_ready_connection_cannot_starve_another)

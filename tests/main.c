@@ -2,28 +2,91 @@
  * them against the build this binary was linked with, printing the
  * build's name first so a log says which build failed.
  *
- *   build/<build>/tests [NAME-GLOB]   run all tests, or those matching */
+ *   build/<build>/tests [NAME-GLOB]   run all tests, or those matching
+ *
+ * A watchdog thread fails a test that runs longer than SL_TEST_TIMEOUT
+ * seconds (default 120): it names the test, prints every thread's stack
+ * (with gdb, when installed) and exits non-zero, so a lost wake-up shows
+ * up as a failure that says where the threads are stuck. */
 #include "common.h"
 
 #include <signal.h>
+#include <unistd.h>
 
 #define TEST(name) void name(void **state);
 #include "list.h"
 #undef TEST
 
+static const char *_Atomic current_test;
+static _Atomic uint64_t current_start_ns;
+
+static void watch_begin(const char *name)
+{
+    atomic_store(&current_start_ns, sl_now_ns());
+    atomic_store(&current_test, name);
+}
+
+static int watch_end(void **state)
+{
+    (void)state;
+    atomic_store(&current_test, NULL);
+    return 0;
+}
+
+#define TEST(name) \
+    static int watch_##name(void **state) { (void)state; watch_begin(#name); return 0; }
+#include "list.h"
+#undef TEST
+
+static void *watchdog(void *arg)
+{
+    long limit = *(long *)arg;
+    for (;;) {
+        sleep(1);
+        const char *name = atomic_load(&current_test);
+        if (!name)
+            continue;
+        uint64_t secs = (sl_now_ns() - atomic_load(&current_start_ns)) / 1000000000u;
+        if (secs < (uint64_t)limit || atomic_load(&current_test) != name)
+            continue;
+        fprintf(stderr, "\nschedlab: test %s still running after %ld s: hung; thread stacks:\n",
+                name, limit);
+        char cmd[160];
+        snprintf(cmd, sizeof cmd,
+                 "command -v gdb >/dev/null && gdb -p %d -batch -ex 'thread apply all bt 20' "
+                 "2>/dev/null | grep -E '^(Thread|#)' >&2",
+                 (int)getpid());
+        int r = system(cmd);
+        (void)r;
+        fprintf(stderr, "schedlab: %s FAILED (timeout)\n", name);
+        _exit(124);
+    }
+    return NULL;
+}
+
 int main(int argc, char **argv)
 {
     const struct CMUnitTest tests[] = {
-#define TEST(name) cmocka_unit_test(name),
+#define TEST(name) cmocka_unit_test_setup_teardown(name, watch_##name, watch_end),
 #include "list.h"
 #undef TEST
     };
     /* Writes to closed sockets must come back as EPIPE, never kill us. */
     signal(SIGPIPE, SIG_IGN);
+    static long limit;
+    const char *t = getenv("SL_TEST_TIMEOUT");
+    limit = t && atol(t) > 0 ? atol(t) : 120;
+    pthread_t wd;
+    pthread_create(&wd, NULL, watchdog, &limit);
+    pthread_detach(wd);
     if (argc > 1)
         cmocka_set_test_filter(argv[1]);
-    printf("== schedlab suite: build %s (%s) ==\n", sl_variant_name(),
-           sl_stats_enabled() ? "stats" : "timed");
+#ifdef SL_TRACE
+    const char *kind = "trace";
+#else
+    const char *kind = sl_stats_enabled() ? "stats" : "timed";
+#endif
+    printf("== schedlab suite: build %s (%s) ==\n", sl_variant_name(), kind);
     fflush(stdout);
     return cmocka_run_group_tests_name(sl_variant_name(), tests, NULL, NULL);
 }

@@ -208,7 +208,8 @@ void resolver_cancel_runs_handler_once_with_ecanceled(void **state)
     lookup_result l;
     lookup_init(&l, s);
     sl_resolve *r = NULL;
-    assert_int_equal(sl_resolve_start(s, "localhost", "80", NULL, lookup_handler, &l, &r), 0);
+    assert_int_equal(sl_resolve_start(s, "localhost", "80", NULL, lookup_handler, &l, &r),
+                     0);
     sl_resolve_cancel(r);
     sl_resolve_cancel(r); /* a second cancel changes nothing */
     assert_int_equal(sl_run(s), 1);
@@ -229,7 +230,8 @@ void resolver_cancel_after_result_queued_frees_result(void **state)
     lookup_result l;
     lookup_init(&l, s);
     sl_resolve *r = NULL;
-    assert_int_equal(sl_resolve_start(s, "127.0.0.1", "80", NULL, lookup_handler, &l, &r), 0);
+    assert_int_equal(sl_resolve_start(s, "127.0.0.1", "80", NULL, lookup_handler, &l, &r),
+                     0);
     sleep_ms(50);
     sl_resolve_cancel(r);
     assert_int_equal(sl_run(s), 1);
@@ -272,9 +274,8 @@ void resolver_start_after_shutdown_fails(void **state)
     lookup_result l;
     lookup_init(&l, s);
     sl_resolve *r = (sl_resolve *)&l;
-    assert_int_equal(
-        sl_resolve_start(s, "127.0.0.1", "80", NULL, lookup_handler, &l, &r),
-        -ESHUTDOWN);
+    assert_int_equal(sl_resolve_start(s, "127.0.0.1", "80", NULL, lookup_handler, &l, &r),
+                     -ESHUTDOWN);
     assert_null(r);
     assert_int_equal(sl_resolve_start(s, "127.0.0.1", "80", NULL, NULL, NULL, NULL),
                      -EINVAL);
@@ -311,37 +312,25 @@ void resolver_many_lookups_each_complete_once(void **state)
     sl_scheduler_destroy(s);
 }
 
-/* A failed thread start returns its error and starts nothing.  Reached
- * only when the suite is linked with -Wl,--wrap=pthread_create, which
- * routes the library's call here; otherwise the test is skipped. */
-extern int __real_pthread_create(pthread_t *, const pthread_attr_t *,
-                                 void *(*)(void *), void *) __attribute__((weak));
-static atomic_int pthread_create_fail_with;
-
-int __wrap_pthread_create(pthread_t *t, const pthread_attr_t *a, void *(*fn)(void *),
-                          void *arg);
-int __wrap_pthread_create(pthread_t *t, const pthread_attr_t *a, void *(*fn)(void *),
-                          void *arg)
-{
-    int err = atomic_exchange(&pthread_create_fail_with, 0);
-    if (err)
-        return err;
-    return __real_pthread_create(t, a, fn, arg);
-}
-
+/* A failed thread start returns its error and starts nothing.  The suite
+ * is linked with -Wl,--wrap=pthread_create: fault.c makes the library's
+ * next pthread_create fail. */
 void resolver_thread_start_failure_returns_error(void **state)
 {
     (void)state;
-    if (!__real_pthread_create)
-        skip();
     sl_scheduler *s = new_sched();
+    int fds = count_open_fds();
     lookup_result l;
     lookup_init(&l, s);
     sl_resolve *r = (sl_resolve *)&l;
-    atomic_store(&pthread_create_fail_with, EAGAIN);
-    assert_int_equal(sl_resolve_start(s, "127.0.0.1", "80", NULL, lookup_handler, &l, &r),
-                     -EAGAIN);
+    long calls = fault_calls("pthread_create");
+    fault_arm("pthread_create", 1, EAGAIN);
+    int rc = sl_resolve_start(s, "127.0.0.1", "80", NULL, lookup_handler, &l, &r);
+    fault_clear();
+    assert_int_equal(rc, -EAGAIN);
+    assert_int_equal(fault_calls("pthread_create") - calls, 1); /* the failed one */
     assert_null(r);
+    assert_int_equal(count_open_fds(), fds);
     /* Nothing outstanding: run returns at once, no handler. */
     assert_int_equal(sl_run(s), 0);
     assert_int_equal(atomic_load(&l.calls), 0);

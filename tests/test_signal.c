@@ -18,9 +18,9 @@ typedef struct signal_waiter {
     atomic_int calls;
     int status;
     int signo;
-    int log[8];        /* signo of each completion, in order */
-    int rewaits;       /* how many more waits the handler starts */
-    bool destroy_set;  /* the handler destroys its own set */
+    int log[8];       /* signo of each completion, in order */
+    int rewaits;      /* how many more waits the handler starts */
+    bool destroy_set; /* the handler destroys its own set */
 } signal_waiter;
 
 static void waiter_handler(sl_signal_set *set, int status, int signo, void *arg)

@@ -586,55 +586,76 @@ void socket_close_with_read_and_write_pending(void **state)
 
 typedef struct echo_pair {
     sl_socket *a, *b;
-    char abuf[32], bbuf[32];
+    char abuf[16], bbuf[32], in[16];
+    size_t got;
     long left;
     atomic_int errors;
 } echo_pair;
 
+/* Strict alternation on each side (write, then read, then write ...), so
+ * no side ever has two writes or two reads pending. */
+static void ep_a_wrote(sl_socket *sock, int status, size_t n, void *arg);
 static void ep_a_read(sl_socket *sock, int status, size_t n, void *arg);
 static void ep_b_read(sl_socket *sock, int status, size_t n, void *arg);
-static void ep_ignore(sl_socket *sock, int status, size_t n, void *arg)
+
+static void ep_fail(echo_pair *e) { atomic_fetch_add(&e->errors, 1); }
+
+static void ep_b_wrote(sl_socket *sock, int status, size_t n, void *arg)
 {
-    (void)sock;
     (void)n;
+    echo_pair *e = arg;
     if (status != 0)
-        atomic_fetch_add(&((echo_pair *)arg)->errors, 1);
+        return ep_fail(e);
+    struct iovec r = {e->bbuf, sizeof e->bbuf};
+    if (sl_socket_async_read(sock, &r, 1, ep_b_read, e) != 0)
+        ep_fail(e);
 }
 
 static void ep_b_read(sl_socket *sock, int status, size_t n, void *arg)
 {
     echo_pair *e = arg;
-    if (status != 0) {
-        if (status != SL_EOF)
-            atomic_fetch_add(&e->errors, 1);
-        return;
-    }
+    if (status == SL_EOF)
+        return; /* a is done */
+    if (status != 0)
+        return ep_fail(e);
     struct iovec w = {e->bbuf, n};
-    sl_socket_async_write(sock, &w, 1, ep_ignore, e);
-    struct iovec r = {e->bbuf, sizeof e->bbuf};
-    /* The write above may still be pending; the read slot is free. */
-    sl_socket_async_read(sock, &r, 1, ep_b_read, e);
+    if (sl_socket_async_write(sock, &w, 1, ep_b_wrote, e) != 0)
+        ep_fail(e);
 }
 
 static void ep_send(echo_pair *e)
 {
-    memset(e->abuf, 'x', 16);
-    struct iovec w = {e->abuf, 16};
-    if (sl_socket_async_write(e->a, &w, 1, ep_ignore, e) != 0)
-        atomic_fetch_add(&e->errors, 1);
-    struct iovec r = {e->abuf + 16, 16};
-    sl_socket_async_read(e->a, &r, 1, ep_a_read, e);
+    memset(e->abuf, (int)('a' + e->left % 26), sizeof e->abuf);
+    e->got = 0;
+    struct iovec w = {e->abuf, sizeof e->abuf};
+    if (sl_socket_async_write(e->a, &w, 1, ep_a_wrote, e) != 0)
+        ep_fail(e);
+}
+
+static void ep_a_wrote(sl_socket *sock, int status, size_t n, void *arg)
+{
+    echo_pair *e = arg;
+    if (status != 0 || n != sizeof e->abuf)
+        return ep_fail(e);
+    struct iovec r = {e->in, sizeof e->in};
+    if (sl_socket_async_read(sock, &r, 1, ep_a_read, e) != 0)
+        ep_fail(e);
 }
 
 static void ep_a_read(sl_socket *sock, int status, size_t n, void *arg)
 {
-    (void)sock;
-    (void)n;
     echo_pair *e = arg;
-    if (status != 0) {
-        atomic_fetch_add(&e->errors, 1);
+    if (status != 0)
+        return ep_fail(e);
+    e->got += n;
+    if (e->got < sizeof e->in) { /* a partial echo: read the rest */
+        struct iovec r = {e->in + e->got, sizeof e->in - e->got};
+        if (sl_socket_async_read(sock, &r, 1, ep_a_read, e) != 0)
+            ep_fail(e);
         return;
     }
+    if (memcmp(e->in, e->abuf, sizeof e->in) != 0)
+        return ep_fail(e);
     if (--e->left > 0)
         ep_send(e);
     else

@@ -31,7 +31,7 @@ static size_t do_one(sl_scheduler *s, long timeout_us, thread_context *ctx,
         if (!atomic_load_explicit(&s->task_running, memory_order_relaxed)) {
             /* Queue empty, reactor free: become it and block. */
             s->task_interrupted = false;
-            atomic_store_explicit(&s->task_running, true, memory_order_release);
+            atomic_store_explicit(&s->task_running, true, memory_order_seq_cst);
             run_task(s, ctx, timeout_us, true);
             atomic_store_explicit(&s->task_running, false, memory_order_relaxed);
             if (timeout_us > 0)
