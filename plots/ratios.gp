@@ -12,6 +12,8 @@ set xrange [-0.6:STATS_max + 0.6]
 set title ARG3 noenhanced
 set ylabel "variant / ref performance (log scale)"
 set logscale y
+set format y "%g"
+set rmargin 12
 set xtics rotate by -40 left noenhanced nomirror font ",10"
 set bmargin 10
 set arrow from graph 0, first 1 to graph 1, first 1 nohead dt 2 lc rgb "#444444"

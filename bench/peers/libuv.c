@@ -1,0 +1,601 @@
+/*
+ * libuv.c: the schedlab workloads written for libuv (1.44, libuv1-dev).
+ * Idiom: one uv_loop_t run by uv_run, handles with callbacks: uv_tcp_t and
+ * uv_pipe_t streams driven by uv_read_start (one 64 KiB buffer handed out by
+ * the alloc callback) and uv_write, uv_timer_t, and uv_async_t to wake the
+ * loop from another thread.
+ *
+ * Skipped, because libuv has no such operation:
+ *   post_single, post_interleaved, post_chain: libuv has no "post a callback
+ *       to run on the loop" call; uv_idle / uv_check run one callback per
+ *       handle per loop turn, which is not a queue of handlers.
+ *   post_threads: a uv_loop_t may be run by one thread only.
+ * Asking for one of these prints why and exits with status 2.
+ *
+ * post_cross_thread uses what libuv users write to hand work to a loop from
+ * another thread: their own mutex-protected queue plus uv_async_send, whose
+ * wake-ups coalesce; the async callback drains the whole queue. At most
+ * 65536 posts wait in the queue (the producer yields beyond that), as in
+ * the other libraries.
+ *
+ * Sockets are created with plain syscalls (127.0.0.1, kernel-chosen port,
+ * TCP_NODELAY; socketpair for Unix) and handed to uv_tcp_open / uv_pipe_open;
+ * only the timed part runs through libuv.
+ *
+ * Note on timer_fire: in libuv 1.44 a 0 ms timer re-armed from its own
+ * callback is due again at once against the cached loop time, so
+ * uv__run_timers runs it again in the same pass, without polling or
+ * reading the clock. That is libuv's behaviour and is what gets measured.
+ */
+#define _GNU_SOURCE
+#include "histogram.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sched.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <sys/socket.h>
+#include <unistd.h>
+#include <uv.h>
+
+#define IMPL "libuv"
+#define READ_BUF_SIZE 65536
+
+static uint64_t g_duration_ns = 500000000u;
+static uv_loop_t g_loop;
+
+static void die(const char *what)
+{
+    fprintf(stderr, "bench-libuv: %s: %s\n", what, strerror(errno));
+    exit(1);
+}
+
+static void check(int r, const char *what)
+{
+    if (r < 0) {
+        fprintf(stderr, "bench-libuv: %s: %s\n", what, uv_strerror(r));
+        exit(1);
+    }
+}
+
+static double seconds_since(uint64_t start, uint64_t end)
+{
+    return (double)(end - start) / 1e9;
+}
+
+/* Close every handle still open, let the close callbacks run, free the loop. */
+static void close_walk_cb(uv_handle_t *h, void *arg)
+{
+    (void)arg;
+    if (!uv_is_closing(h))
+        uv_close(h, NULL);
+}
+
+static void finish_loop(void)
+{
+    uv_walk(&g_loop, close_walk_cb, NULL);
+    uv_run(&g_loop, UV_RUN_DEFAULT);
+    check(uv_loop_close(&g_loop), "uv_loop_close");
+}
+
+/* ---------------------------------------------------------------------------
+ * post_cross_thread: producer thread -> user queue + uv_async_send.
+ */
+#define XT_CAP 65536u
+
+typedef struct xt_item {
+    void (*fn)(void *);
+    void *arg;
+} xt_item;
+
+static struct {
+    uv_mutex_t mu;
+    uint64_t head; /* first slot not yet released by the loop */
+    uint64_t tail; /* next slot the producer fills */
+    uint64_t deadline;
+    uint64_t end;
+    uint64_t executed;
+    uv_async_t async;
+    xt_item ring[XT_CAP];
+} g_xt;
+
+static void xt_count(void *arg)
+{
+    (*(uint64_t *)arg)++;
+}
+
+static void xt_stop(void *arg)
+{
+    (void)arg;
+    g_xt.end = peer_now_ns();
+    uv_stop(&g_loop);
+}
+
+static void xt_push(xt_item item)
+{
+    uv_mutex_lock(&g_xt.mu);
+    while (g_xt.tail - g_xt.head >= XT_CAP) {
+        uv_mutex_unlock(&g_xt.mu);
+        sched_yield();
+        uv_mutex_lock(&g_xt.mu);
+    }
+    g_xt.ring[g_xt.tail % XT_CAP] = item;
+    g_xt.tail++;
+    uv_mutex_unlock(&g_xt.mu);
+    uv_async_send(&g_xt.async);
+}
+
+static void xt_producer(void *unused)
+{
+    (void)unused;
+    xt_item item = {xt_count, &g_xt.executed};
+    for (uint64_t i = 0;; i++) {
+        if ((i & 63u) == 63u && peer_now_ns() >= g_xt.deadline)
+            break;
+        xt_push(item);
+    }
+    xt_item stop = {xt_stop, NULL};
+    xt_push(stop);
+}
+
+static void xt_async_cb(uv_async_t *handle)
+{
+    (void)handle;
+    uv_mutex_lock(&g_xt.mu);
+    uint64_t head = g_xt.head, tail = g_xt.tail;
+    uv_mutex_unlock(&g_xt.mu);
+    for (uint64_t i = head; i != tail; i++) {
+        xt_item *it = &g_xt.ring[i % XT_CAP];
+        it->fn(it->arg);
+    }
+    uv_mutex_lock(&g_xt.mu);
+    g_xt.head = tail;
+    uv_mutex_unlock(&g_xt.mu);
+}
+
+static int w_post_cross_thread(long param)
+{
+    (void)param;
+    check(uv_loop_init(&g_loop), "uv_loop_init");
+    check(uv_mutex_init(&g_xt.mu), "uv_mutex_init");
+    check(uv_async_init(&g_loop, &g_xt.async, xt_async_cb), "uv_async_init");
+    g_xt.head = g_xt.tail = g_xt.executed = 0;
+
+    uint64_t start = peer_now_ns();
+    g_xt.deadline = start + g_duration_ns;
+    uv_thread_t producer;
+    check(uv_thread_create(&producer, xt_producer, NULL), "uv_thread_create");
+    uv_run(&g_loop, UV_RUN_DEFAULT);
+    check(uv_thread_join(&producer), "uv_thread_join");
+    finish_loop();
+    uv_mutex_destroy(&g_xt.mu);
+
+    peer_print_result("post_cross_thread", IMPL, 0, "rate", "ops/s",
+                      (double)g_xt.executed / seconds_since(start, g_xt.end), 0);
+    return 0;
+}
+
+/* ---------------------------------------------------------------------------
+ * Sockets.
+ */
+static void set_nonblocking(int fd)
+{
+    int flags = fcntl(fd, F_GETFL);
+    if (flags < 0 || fcntl(fd, F_SETFL, flags | O_NONBLOCK) < 0)
+        die("fcntl(O_NONBLOCK)");
+}
+
+/* A connected TCP pair over 127.0.0.1 with a kernel-chosen port. */
+static void make_tcp_pair(int fds[2])
+{
+    int lfd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (lfd < 0)
+        die("socket");
+    struct sockaddr_in addr;
+    memset(&addr, 0, sizeof addr);
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    addr.sin_port = 0;
+    socklen_t len = sizeof addr;
+    if (bind(lfd, (struct sockaddr *)&addr, sizeof addr) < 0)
+        die("bind");
+    if (listen(lfd, 1) < 0)
+        die("listen");
+    if (getsockname(lfd, (struct sockaddr *)&addr, &len) < 0)
+        die("getsockname");
+    int cfd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (cfd < 0)
+        die("socket");
+    if (connect(cfd, (struct sockaddr *)&addr, len) < 0)
+        die("connect");
+    int sfd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
+    if (sfd < 0)
+        die("accept");
+    close(lfd);
+    fds[0] = cfd;
+    fds[1] = sfd;
+}
+
+typedef union stream_storage {
+    uv_handle_t handle;
+    uv_stream_t stream;
+    uv_tcp_t tcp;
+    uv_pipe_t pipe;
+} stream_storage;
+
+/* Wrap a connected socket in a uv_tcp_t (tcp) or a uv_pipe_t (Unix). */
+static uv_stream_t *open_stream(stream_storage *s, int fd, bool tcp, void *data)
+{
+    set_nonblocking(fd);
+    if (tcp) {
+        check(uv_tcp_init(&g_loop, &s->tcp), "uv_tcp_init");
+        check(uv_tcp_open(&s->tcp, fd), "uv_tcp_open");
+        check(uv_tcp_nodelay(&s->tcp, 1), "uv_tcp_nodelay");
+    } else {
+        check(uv_pipe_init(&g_loop, &s->pipe, 0), "uv_pipe_init");
+        check(uv_pipe_open(&s->pipe, fd), "uv_pipe_open");
+    }
+    s->handle.data = data;
+    return &s->stream;
+}
+
+/* ---------------------------------------------------------------------------
+ * Ping-pong, one loop: the client writes n bytes and reads n back; the
+ * server reads n bytes and writes them back.
+ */
+typedef struct pp_side {
+    stream_storage h;
+    uv_stream_t *stream;
+    uv_write_t req;
+    bool writing;
+    size_t got;
+    char buf[READ_BUF_SIZE];
+} pp_side;
+
+static struct {
+    pp_side client, server;
+    char out[READ_BUF_SIZE];
+    size_t n;
+    uint64_t t0, deadline;
+    peer_hist hist;
+} g_pp;
+
+static void pp_alloc_cb(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
+{
+    (void)suggested;
+    pp_side *side = h->data;
+    *buf = uv_buf_init(side->buf + side->got, (unsigned)(READ_BUF_SIZE - side->got));
+}
+
+static void pp_write_cb(uv_write_t *req, int status)
+{
+    check(status, "uv_write");
+    ((pp_side *)req->data)->writing = false;
+}
+
+static void pp_write(pp_side *side, char *data)
+{
+    if (side->writing) {
+        fprintf(stderr, "bench-libuv: ping-pong write still in flight\n");
+        exit(1);
+    }
+    side->writing = true;
+    side->req.data = side;
+    uv_buf_t b = uv_buf_init(data, (unsigned)g_pp.n);
+    check(uv_write(&side->req, side->stream, &b, 1, pp_write_cb), "uv_write");
+}
+
+static void pp_client_send(void)
+{
+    g_pp.t0 = peer_now_ns();
+    pp_write(&g_pp.client, g_pp.out);
+}
+
+static void pp_client_read_cb(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
+{
+    (void)s;
+    (void)buf;
+    if (nread < 0)
+        check((int)nread, "client read");
+    g_pp.client.got += (size_t)nread;
+    if (g_pp.client.got < g_pp.n)
+        return;
+    g_pp.client.got = 0;
+    uint64_t t1 = peer_now_ns();
+    peer_hist_record(&g_pp.hist, t1 - g_pp.t0);
+    if (t1 >= g_pp.deadline) {
+        uv_stop(&g_loop);
+        return;
+    }
+    pp_client_send();
+}
+
+static void pp_server_read_cb(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
+{
+    (void)s;
+    (void)buf;
+    if (nread < 0)
+        check((int)nread, "server read");
+    g_pp.server.got += (size_t)nread;
+    if (g_pp.server.got < g_pp.n)
+        return;
+    g_pp.server.got = 0;
+    pp_write(&g_pp.server, g_pp.server.buf);
+}
+
+static void run_pingpong(const char *workload, long bytes, bool tcp)
+{
+    int fds[2];
+    if (tcp)
+        make_tcp_pair(fds);
+    else if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds) < 0)
+        die("socketpair");
+    check(uv_loop_init(&g_loop), "uv_loop_init");
+    g_pp.n = (size_t)bytes;
+    memset(g_pp.out, 'P', sizeof g_pp.out);
+    peer_hist_reset(&g_pp.hist);
+    g_pp.client.stream = open_stream(&g_pp.client.h, fds[0], tcp, &g_pp.client);
+    g_pp.server.stream = open_stream(&g_pp.server.h, fds[1], tcp, &g_pp.server);
+    check(uv_read_start(g_pp.client.stream, pp_alloc_cb, pp_client_read_cb), "uv_read_start");
+    check(uv_read_start(g_pp.server.stream, pp_alloc_cb, pp_server_read_cb), "uv_read_start");
+
+    g_pp.deadline = peer_now_ns() + g_duration_ns;
+    pp_client_send();
+    uv_run(&g_loop, UV_RUN_DEFAULT);
+    finish_loop();
+    peer_hist_print_rtt(&g_pp.hist, workload, IMPL, bytes);
+}
+
+static int w_pingpong_tcp(long bytes)
+{
+    run_pingpong("pingpong_tcp", bytes, true);
+    return 0;
+}
+
+static int w_pingpong_unix(long bytes)
+{
+    run_pingpong("pingpong_unix", bytes, false);
+    return 0;
+}
+
+/* ---------------------------------------------------------------------------
+ * throughput_oneway: uv_write one chunk, and from its callback the next; the
+ * reader reads into one 64 KiB buffer.
+ */
+static struct {
+    stream_storage wh, rh;
+    uv_stream_t *writer, *reader;
+    uv_write_t req;
+    char *chunk;
+    size_t n;
+    uint64_t deadline, end, total;
+    bool done;
+    char rbuf[READ_BUF_SIZE];
+} g_tp;
+
+static void tp_write_cb(uv_write_t *req, int status);
+
+static void tp_write_next(void)
+{
+    uv_buf_t b = uv_buf_init(g_tp.chunk, (unsigned)g_tp.n);
+    check(uv_write(&g_tp.req, g_tp.writer, &b, 1, tp_write_cb), "uv_write");
+}
+
+static void tp_write_cb(uv_write_t *req, int status)
+{
+    (void)req;
+    if (status < 0 || g_tp.done)
+        return;
+    tp_write_next();
+}
+
+static void tp_alloc_cb(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
+{
+    (void)h;
+    (void)suggested;
+    *buf = uv_buf_init(g_tp.rbuf, READ_BUF_SIZE);
+}
+
+static void tp_read_cb(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
+{
+    (void)s;
+    (void)buf;
+    if (nread < 0)
+        check((int)nread, "read");
+    g_tp.total += (uint64_t)nread;
+    uint64_t now = peer_now_ns();
+    if (now >= g_tp.deadline) {
+        g_tp.end = now;
+        g_tp.done = true;
+        uv_stop(&g_loop);
+    }
+}
+
+static int w_throughput_oneway(long chunk)
+{
+    int fds[2];
+    make_tcp_pair(fds);
+    check(uv_loop_init(&g_loop), "uv_loop_init");
+    g_tp.n = (size_t)chunk;
+    g_tp.chunk = malloc(g_tp.n);
+    if (!g_tp.chunk)
+        die("malloc");
+    memset(g_tp.chunk, 'x', g_tp.n);
+    g_tp.writer = open_stream(&g_tp.wh, fds[0], true, NULL);
+    g_tp.reader = open_stream(&g_tp.rh, fds[1], true, NULL);
+
+    uint64_t start = peer_now_ns();
+    g_tp.deadline = start + g_duration_ns;
+    tp_write_next();
+    check(uv_read_start(g_tp.reader, tp_alloc_cb, tp_read_cb), "uv_read_start");
+    uv_run(&g_loop, UV_RUN_DEFAULT);
+    finish_loop();
+    free(g_tp.chunk);
+
+    peer_print_result("throughput_oneway", IMPL, chunk, "bytes_per_s", "B/s",
+                      (double)g_tp.total / seconds_since(start, g_tp.end), 0);
+    return 0;
+}
+
+/* ---------------------------------------------------------------------------
+ * Timers.
+ */
+static void timer_noop_cb(uv_timer_t *t)
+{
+    (void)t;
+}
+
+/* Start a 1 s timer and stop it; a non-blocking loop turn every 1000. */
+static int w_timer_schedule_cancel(long param)
+{
+    (void)param;
+    check(uv_loop_init(&g_loop), "uv_loop_init");
+    uv_timer_t timer;
+    check(uv_timer_init(&g_loop, &timer), "uv_timer_init");
+    uint64_t count = 0;
+    uint64_t start = peer_now_ns();
+    uint64_t deadline = start + g_duration_ns;
+    uint64_t now;
+    do {
+        for (int i = 0; i < 1000; i++) {
+            uv_timer_start(&timer, timer_noop_cb, 1000, 0);
+            uv_timer_stop(&timer);
+        }
+        count += 1000;
+        uv_run(&g_loop, UV_RUN_NOWAIT);
+        now = peer_now_ns();
+    } while (now < deadline);
+    finish_loop();
+    peer_print_result("timer_schedule_cancel", IMPL, 0, "rate", "ops/s",
+                      (double)count / seconds_since(start, now), 0);
+    return 0;
+}
+
+static uint64_t g_fire_count, g_fire_deadline;
+
+static void fire_cb(uv_timer_t *t)
+{
+    if ((++g_fire_count & 1023u) == 0 && peer_now_ns() >= g_fire_deadline)
+        return;
+    uv_timer_start(t, fire_cb, 0, 0);
+}
+
+static int w_timer_fire(long param)
+{
+    (void)param;
+    check(uv_loop_init(&g_loop), "uv_loop_init");
+    uv_timer_t timer;
+    check(uv_timer_init(&g_loop, &timer), "uv_timer_init");
+    uint64_t start = peer_now_ns();
+    g_fire_deadline = start + g_duration_ns;
+    check(uv_timer_start(&timer, fire_cb, 0, 0), "uv_timer_start");
+    uv_run(&g_loop, UV_RUN_DEFAULT);
+    uint64_t end = peer_now_ns();
+    finish_loop();
+    peer_print_result("timer_fire", IMPL, 0, "rate", "ops/s",
+                      (double)g_fire_count / seconds_since(start, end), 0);
+    return 0;
+}
+
+/* ---------------------------------------------------------------------------
+ * Command line.
+ */
+typedef struct workload {
+    const char *name;
+    int (*run)(long param);
+    long default_param; /* 0: the workload takes no parameter */
+    long min_param, max_param;
+    const char *skipped; /* why libuv has no version of it */
+} workload;
+
+#define NO_POST "libuv has no same-thread post (uv_idle is one callback per loop turn)"
+
+static const workload g_workloads[] = {
+    {"post_single", NULL, 0, 0, 0, NO_POST},
+    {"post_interleaved", NULL, 0, 0, 0, NO_POST},
+    {"post_chain", NULL, 1, 1, 1 << 20, NO_POST},
+    {"post_cross_thread", w_post_cross_thread, 0, 0, 0, NULL},
+    {"post_threads", NULL, 1, 1, 1024, "a uv_loop_t is run by one thread only"},
+    {"pingpong_tcp", w_pingpong_tcp, 64, 1, READ_BUF_SIZE, NULL},
+    {"pingpong_unix", w_pingpong_unix, 64, 1, READ_BUF_SIZE, NULL},
+    {"throughput_oneway", w_throughput_oneway, 65536, 1, 16 << 20, NULL},
+    {"timer_schedule_cancel", w_timer_schedule_cancel, 0, 0, 0, NULL},
+    {"timer_fire", w_timer_fire, 0, 0, 0, NULL},
+};
+
+static void usage(const char *prog)
+{
+    fprintf(stderr, "usage: %s -w WORKLOAD [-t SECONDS] [-p PARAM]\n  workloads:", prog);
+    for (size_t i = 0; i < sizeof g_workloads / sizeof g_workloads[0]; i++)
+        if (g_workloads[i].run)
+            fprintf(stderr, " %s", g_workloads[i].name);
+    fprintf(stderr, "\n");
+}
+
+int main(int argc, char **argv)
+{
+    const char *name = NULL;
+    const char *param_arg = NULL;
+    double seconds = 0.5;
+    int opt;
+    while ((opt = getopt(argc, argv, "w:t:p:")) != -1) {
+        char *end;
+        switch (opt) {
+        case 'w':
+            name = optarg;
+            break;
+        case 't':
+            errno = 0;
+            seconds = strtod(optarg, &end);
+            if (errno || end == optarg || *end || !(seconds > 0.0 && seconds <= 86400.0)) {
+                usage(argv[0]);
+                return 2;
+            }
+            break;
+        case 'p':
+            param_arg = optarg;
+            break;
+        default:
+            usage(argv[0]);
+            return 2;
+        }
+    }
+    if (!name || optind != argc) {
+        usage(argv[0]);
+        return 2;
+    }
+    const workload *w = NULL;
+    for (size_t i = 0; i < sizeof g_workloads / sizeof g_workloads[0]; i++)
+        if (strcmp(g_workloads[i].name, name) == 0)
+            w = &g_workloads[i];
+    if (!w) {
+        fprintf(stderr, "%s: unknown workload '%s'\n", argv[0], name);
+        usage(argv[0]);
+        return 2;
+    }
+    if (!w->run) {
+        fprintf(stderr, "%s: %s is not available for libuv: %s\n", argv[0], name, w->skipped);
+        usage(argv[0]);
+        return 2;
+    }
+    long param = w->default_param;
+    if (param_arg && w->default_param) {
+        char *end;
+        errno = 0;
+        param = strtol(param_arg, &end, 10);
+        if (errno || end == param_arg || *end || param < w->min_param || param > w->max_param) {
+            fprintf(stderr, "%s: %s takes -p in [%ld, %ld]\n", argv[0], name, w->min_param,
+                    w->max_param);
+            usage(argv[0]);
+            return 2;
+        }
+    }
+    g_duration_ns = (uint64_t)(seconds * 1e9);
+    /* Safety net: a run that stalls (a lost wake-up, a stuck socket) is killed. */
+    alarm((unsigned)seconds + 30u);
+    return w->run(param);
+}

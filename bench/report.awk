@@ -1,0 +1,204 @@
+# bench/report.awk - the tables of report.md, from summary.csv (run with
+# bench/lib.awk; bench/report.sh adds the machine, the gaps and the figures).
+#
+#   awk -v summary=FILE -f bench/lib.awk -f bench/report.awk
+#
+# One table per ablation (every impl that is a variant of ref, not a
+# budget-N build), the budget sweep, the spec's targets against the peers
+# and floors, and ref against every peer.
+
+BEGIN {
+    load_summary(summary)
+    COUNTERS = "mutex_locks post_private post_shared cond_notify_one cond_notify_all " \
+               "cond_waits eventfd_writes eventfd_skipped epoll_wait_blocking " \
+               "epoll_wait_zero timerfd_settime reactor_runs handlers_run " \
+               "inline_completions inline_posted"
+    ablations()
+    budget_table()
+    targets()
+    peers_table()
+}
+
+# The param of impl for workload w at the (workload, param) pair p: the
+# budget sweep's param is the cap, different for every build.
+function param_for(w, impl, p) {
+    if (w == "budget_sweep") return ((w SUBSEP impl) in PARAM_OF) ? PARAM_OF[w, impl] : ""
+    return p
+}
+
+# The counter whose per-op value differs most between ref and v: the
+# largest relative change (|v - r| / max(v, r)), among counters that moved
+# by at least 0.01 per op (less is noise, or too rare to cost anything);
+# ties go to the larger absolute change.
+function explain(w, pr, pv, v,    n, c, i, kr, kv, d, rel, best, brel, bd, br, bv, any) {
+    n = split(COUNTERS, c, " ")
+    brel = -1; bd = 0; any = 0
+    for (i = 1; i <= n; i++) {
+        kr = key(w, "ref", pr, c[i] "_per_op"); kv = key(w, v, pv, c[i] "_per_op")
+        if (!(kr in MEAN) || !(kv in MEAN)) continue
+        any = 1
+        d = MEAN[kv] - MEAN[kr]; if (d < 0) d = -d
+        if (d < 0.01) continue
+        rel = d / (MEAN[kv] > MEAN[kr] ? MEAN[kv] : MEAN[kr])
+        rel = int(rel * 100 + 0.5) / 100
+        if (rel > brel || (rel == brel && d > bd)) {
+            brel = rel; bd = d; best = c[i]; br = MEAN[kr]; bv = MEAN[kv]
+        }
+    }
+    if (!any) return "no counters (stats builds missing)"
+    if (brel < 0) return "none: no counter moved by 0.01 per op"
+    return sprintf("%s_per_op %.3g → %.3g", best, br, bv)
+}
+
+function ablations(    i, v, j, w, p, pr, pv, nm, ms, k, m, mlist, rows, seen) {
+    print "## Ablations: what each mechanism buys"
+    print ""
+    print "Ratio = variant / ref of the mean, with its 95% confidence interval " \
+          "(Student t, log scale); \"no difference beyond noise\" when that interval " \
+          "contains 1.  Faster means a higher rate or throughput, or a lower time or " \
+          "latency.  The counter column names the mechanism counter (stats builds, per " \
+          "operation) that differs most between ref and the variant.  wall_s is " \
+          "hyperfine's whole-process time for the same fixed amount of work."
+    print ""
+    for (i = 1; i <= NIMPL; i++) {
+        v = IMPL[i]
+        if (impl_kind(v) != "variant") continue
+        print "### " v
+        print ""
+        print "| workload | param | metric | ref | " v " | ratio [95% CI] | verdict | counter that explains it (ref → " v ") |"
+        print "|---|---|---|---|---|---|---|---|"
+        rows = 0
+        for (j = 1; j <= NWP; j++) {
+            split(WP[j], ms, SUBSEP); w = ms[1]; p = ms[2]
+            pr = param_for(w, "ref", p); pv = param_for(w, v, p)
+            if (w == "budget_sweep") {
+                if (("budget_sweep" SUBSEP v) in seen) continue
+                seen["budget_sweep", v] = 1
+            }
+            if (!(HAS[w, "ref", pr] && HAS[w, v, pv])) continue
+            mlist = primary(w) " wall_s"
+            nm = split(mlist, m, " ")
+            for (k = 1; k <= nm; k++) {
+                if (!has(w, "ref", pr, m[k]) || !has(w, v, pv, m[k])) continue
+                if (ratio(key(w, v, pv, m[k]), key(w, "ref", pr, m[k])))
+                    printf "| %s | %s | %s | %s | %s | %s | %s | %s |\n", w, (pr == pv ? p : pr " / " pv), m[k],
+                        fmt(MEAN[key(w, "ref", pr, m[k])], m[k]), fmt(MEAN[key(w, v, pv, m[k])], m[k]),
+                        fmt_ratio(), verdict(m[k]), explain(w, pr, pv, v)
+                else
+                    printf "| %s | %s | %s | %s | %s | n/a | not comparable (a zero mean) | %s |\n", w, p, m[k],
+                        fmt(MEAN[key(w, "ref", pr, m[k])], m[k]), fmt(MEAN[key(w, v, pv, m[k])], m[k]),
+                        explain(w, pr, pv, v)
+                rows++
+            }
+        }
+        if (!rows) print "| (no workload ran on both ref and " v ") | | | | | | | |"
+        print ""
+    }
+}
+
+function budget_table(    i, v, p, kb, kr, ki, kp, order, n, c) {
+    n = 0
+    for (i = 1; i <= NIMPL; i++) {
+        v = IMPL[i]
+        if (HAS["budget_sweep", v, PARAM_OF["budget_sweep", v]]) order[++n] = v
+    }
+    if (!n) return
+    print "## Inline budget sweep"
+    print ""
+    print "Connection A streams (64 KiB writes, 4 KiB reads, always ready); connection B " \
+          "ping-pongs 64 B on the same thread.  A larger cap lets A run more completions " \
+          "inline before the reactor (and B) get a turn."
+    print ""
+    print "| build | cap | A throughput [95% CI] | B rtt_p50 | B rtt_p99 [95% CI] | reactor runs per A read | completions posted, not inline, per A read |"
+    print "|---|---|---|---|---|---|---|"
+    for (c = 1; c <= n; c++) {
+        v = order[c]; p = PARAM_OF["budget_sweep", v]
+        kb = key("budget_sweep", v, p, "bytes_per_s"); kr = key("budget_sweep", v, p, "rtt_p99")
+        ki = key("budget_sweep", v, p, "reactor_runs_per_op")
+        kp = key("budget_sweep", v, p, "inline_posted_per_op")
+        printf "| %s | %s | %s [%s, %s] | %s | %s [%s, %s] | %s | %s |\n", v, p,
+            fmt(MEAN[kb], "bytes_per_s"), si(LO[kb]), si(HI[kb]),
+            fmt(MEAN[key("budget_sweep", v, p, "rtt_p50")], "rtt_p50"),
+            fmt(MEAN[kr], "rtt_p99"), sprintf("%.3g", LO[kr]), sprintf("%.3g", HI[kr]),
+            (ki in MEAN) ? sprintf("%.3g", MEAN[ki]) : "n/a",
+            (kp in MEAN) ? sprintf("%.3g", MEAN[kp]) : "n/a"
+    }
+    print ""
+}
+
+# One target row: ref's figure against factor * peer's, `want` "ge" or "le".
+function target(label, w, p, m, peer, factor, want,    kr, kp, ok, lim, noise) {
+    kr = key(w, "ref", p, m); kp = key(w, peer, p, m)
+    if (!(kr in MEAN) || !(kp in MEAN)) {
+        printf "| %s | %s | not measured (%s missing: see Gaps) |\n", label,
+            ((kr in MEAN) ? "ref " fmt(MEAN[kr], m) : "ref: none") ", " \
+            ((kp in MEAN) ? peer " " fmt(MEAN[kp], m) : peer ": none"), ((kr in MEAN) ? peer : "ref")
+        return
+    }
+    lim = factor * MEAN[kp]
+    ok = (want == "ge") ? MEAN[kr] >= lim : MEAN[kr] <= lim
+    noise = ""
+    if (ratio(kr, kp)) {
+        if (RATIO_LO / factor <= 1 && RATIO_HI / factor >= 1) noise = " (within noise)"
+    }
+    printf "| %s | ref %s, %s %s: ratio %s | %s%s |\n", label, fmt(MEAN[kr], m), peer,
+        fmt(MEAN[kp], m), fmt_ratio(), ok ? "met" : "missed", noise
+}
+
+function targets(    j, ms, w, p, m, peers, np, q, pl) {
+    print "## Ref against the peers and floors: the spec's targets"
+    print ""
+    print "Met or missed on the means; \"(within noise)\" when the 95% CI of the ratio " \
+          "still reaches the target's threshold."
+    print ""
+    print "| target | numbers | result |"
+    print "|---|---|---|"
+    target("post_single ≥ 1.5× asio", "post_single", 0, "rate", "asio", 1.5, "ge")
+    target("pingpong_tcp 64 B rtt_mean ≤ asio", "pingpong_tcp", 64, "rtt_mean", "asio", 1, "le")
+    target("pingpong_tcp 64 B rtt_mean ≤ 1.1× floor", "pingpong_tcp", 64, "rtt_mean", "floor", 1.1, "le")
+    target("throughput_oneway 1 KB ≥ asio", "throughput_oneway", 1024, "bytes_per_s", "asio", 1, "ge")
+    target("throughput_oneway 64 KB ≥ asio", "throughput_oneway", 65536, "bytes_per_s", "asio", 1, "ge")
+    target("timer_schedule_cancel ≥ asio", "timer_schedule_cancel", 0, "rate", "asio", 1, "ge")
+    np = split("libuv libevent", peers, " ")
+    for (j = 1; j <= NWP; j++) {
+        split(WP[j], ms, SUBSEP); w = ms[1]; p = ms[2]
+        if (w !~ /^post_/ && w !~ /^pingpong_/) continue
+        split(primary(w), pl, " "); m = pl[1]
+        for (q = 1; q <= np; q++)
+            if (HAS[w, peers[q], p])
+                target(sprintf("%s %s ahead of %s", w, p, peers[q]), w, p, m, peers[q], 1,
+                    higher_better(m) ? "ge" : "le")
+            else
+                printf "| %s %s ahead of %s | %s has no %s (see Gaps) | not measured |\n", w, p, peers[q], peers[q], w
+    }
+    print ""
+}
+
+function peers_table(    j, ms, w, p, pl, m, q, np, peers, line, kr, kp, rows) {
+    print "## Ref, every peer and the floor, workload by workload"
+    print ""
+    print "Headline metric of each workload; the ratio is peer / ref (above 1: the peer " \
+          "has the higher number)."
+    print ""
+    print "| workload | param | metric | ref | asio | libuv | libevent | floor |"
+    print "|---|---|---|---|---|---|---|---|"
+    np = split("asio libuv libevent floor", peers, " ")
+    for (j = 1; j <= NWP; j++) {
+        split(WP[j], ms, SUBSEP); w = ms[1]; p = ms[2]
+        if (w == "budget_sweep") continue
+        split(primary(w), pl, " "); m = pl[1]
+        kr = key(w, "ref", p, m)
+        if (!(kr in MEAN)) continue
+        line = sprintf("| %s | %s | %s | %s", w, p, m, fmt(MEAN[kr], m))
+        for (q = 1; q <= np; q++) {
+            kp = key(w, peers[q], p, m)
+            if (!(kp in MEAN)) line = line " | —"
+            else if (ratio(kp, kr)) line = line sprintf(" | %s (%.2f×)", fmt(MEAN[kp], m), RATIO)
+            else line = line " | " fmt(MEAN[kp], m)
+        }
+        print line " |"
+        rows++
+    }
+    if (!rows) print "| (ref did not run) | | | | | | | |"
+    print ""
+}
