@@ -239,6 +239,7 @@ void descriptor_run(sl_op *op);      /* descriptor.c */
 void timer_wait_complete(sl_op *op); /* timer.c */
 void io_op_complete(sl_op *op);      /* socket.c */
 void signal_wait_complete(sl_op *op); /* signal.c */
+void signal_pipe_run(sl_op *op);      /* signal.c: the self-pipe's descriptor */
 void resolve_complete(sl_op *op);    /* resolver.c */
 
 #endif /* SL_INTERNAL_H */

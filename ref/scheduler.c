@@ -191,10 +191,23 @@ void interrupt_reactor(sl_scheduler *s)
                                                 true, memory_order_release,
                                                 memory_order_relaxed)) {
         uint64_t one = 1;
-        /* A failed write can only be EAGAIN (counter full), which still
-         * leaves the eventfd readable: the interrupt is not lost. */
-        ssize_t r = write(s->event_fd, &one, sizeof one);
-        (void)r;
+        ssize_t r;
+        do
+            r = write(s->event_fd, &one, sizeof one);
+        while (r < 0 && errno == EINTR);
+        /* EAGAIN (counter full) still leaves the eventfd readable.  Any
+         * other failure would leave the flag armed with nothing to read:
+         * upstream ignores the result, so no interrupt would ever be
+         * written again and a blocked reactor would sleep on queued work.
+         * The kit disarms and wakes the reactor through the timerfd
+         * instead (an expiry 1 ns away; the stale flag makes the reactor
+         * reprogram the real one). */
+        if (r < 0 && errno != EAGAIN) {
+            atomic_store_explicit(&s->eventfd_armed, false, memory_order_relaxed);
+            struct itimerspec soon = {.it_value = {.tv_sec = 0, .tv_nsec = 1}};
+            atomic_store_explicit(&s->timerfd_stale, true, memory_order_seq_cst);
+            (void)timerfd_settime(s->timer_fd, 0, &soon, NULL);
+        }
         SL_STAT(s, eventfd_writes);
         SL_TP(eventfd_interrupt, s, 1);
     } else {
@@ -417,7 +430,8 @@ void timers_earliest_changed(sl_scheduler *s)
         interrupt_reactor(s);
 }
 
-static void update_timerfd(sl_scheduler *s)
+/* Returns false if the timerfd could not be programmed. */
+static bool update_timerfd(sl_scheduler *s)
 {
     uint64_t nearest = timer_service_nearest(s);
     struct itimerspec ts;
@@ -432,9 +446,14 @@ static void update_timerfd(sl_scheduler *s)
     }
     SL_STAT(s, timerfd_settime);
     SL_TP(timerfd_set, s, nearest == UINT64_MAX ? 0 : (long)(ts.it_value.tv_sec * 1000000000L + ts.it_value.tv_nsec));
-    /* Upstream throws here; the only failure modes (EBADF, EINVAL) are
-     * impossible for a timerfd this scheduler owns, so C ignores it. */
-    (void)timerfd_settime(s->timer_fd, 0, &ts, NULL);
+    /* Upstream throws here.  The kit cannot throw, and a timer must not be
+     * lost: on failure the stale flag is set again, and run_task polls
+     * every millisecond instead of blocking until programming succeeds. */
+    if (timerfd_settime(s->timer_fd, 0, &ts, NULL) < 0) {
+        atomic_store_explicit(&s->timerfd_stale, true, memory_order_seq_cst);
+        return false;
+    }
+    return true;
 }
 
 /* ---- the reactor (M1, M10) -------------------------------------------- */
@@ -457,8 +476,9 @@ static void run_task(sl_scheduler *s, thread_context *ctx, long timeout_us,
         sched_unlock(s);
 
     /* Flush deferred timerfd programming before blocking (M6). */
-    if (atomic_exchange_explicit(&s->timerfd_stale, false, memory_order_seq_cst))
-        update_timerfd(s);
+    if (atomic_exchange_explicit(&s->timerfd_stale, false, memory_order_seq_cst) &&
+        !update_timerfd(s) && (timeout_ms < 0 || timeout_ms > 1))
+        timeout_ms = 1; /* retry soon: see update_timerfd */
 
     struct epoll_event events[SL_EPOLL_EVENTS];
     SL_STAT(s, reactor_runs);
@@ -522,7 +542,8 @@ static void run_task(sl_scheduler *s, thread_context *ctx, long timeout_us,
 static int op_kind(const sl_scheduler *s, const sl_op *op)
 {
     if (op == &s->task_op) return OPK_SENTINEL;
-    if (op->complete == descriptor_run) return OPK_DESCRIPTOR;
+    if (op->complete == descriptor_run || op->complete == signal_pipe_run)
+        return OPK_DESCRIPTOR;
     if (op->complete == timer_wait_complete) return OPK_TIMER;
     if (op->complete == io_op_complete) return OPK_IO;
     if (op->complete == signal_wait_complete) return OPK_SIGNAL;

@@ -367,7 +367,7 @@ static void deliver_locked(signal_service *svc, int signo, sl_op_queue *complete
 
 /* The pipe's descriptor run: popped like any descriptor state the
  * reactor found ready. */
-static void signal_pipe_run(sl_op *op)
+void signal_pipe_run(sl_op *op)
 {
     signal_service *svc = (signal_service *)op;
     sl_scheduler *s = svc->sched;

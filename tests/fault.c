@@ -20,12 +20,17 @@
  *   write, readv, sendmsg, accept4               the descriptor written,
  *                                                read, sent on, accepted on
  *
+ * A site can also be made slow instead: fault_delay makes its nth matching
+ * call sleep `usec` after the real call returned, which widens the window
+ * between a syscall and what its caller does next (for instance between
+ * epoll_ctl publishing a descriptor and the caller's later stores).
+ *
  * Everything here is lock-free: write is also called from a signal
  * handler (the signal service's self-pipe).
  *
  * common.h declares fault_arm / fault_clear / fault_calls; the rest of the
- * interface (fault_arm_fd, fault_arm_repeat, fault_injected) is declared
- * below and by test_fault.c, its user. */
+ * interface (fault_arm_fd, fault_arm_repeat, fault_delay, fault_injected)
+ * is declared below and by test_fault.c, its user. */
 #include "common.h"
 
 #include <errno.h>
@@ -34,10 +39,12 @@
 #include <sys/socket.h>
 #include <sys/timerfd.h>
 #include <sys/uio.h>
+#include <time.h>
 #include <unistd.h>
 
 void fault_arm_fd(const char *site, int fd, int nth, int err);
 void fault_arm_repeat(const char *site, int fd, int nth, int count, int err);
+void fault_delay(const char *site, int fd, int nth, long usec);
 long fault_injected(const char *site);
 
 enum { F_EPOLL_CREATE1, F_EVENTFD, F_TIMERFD_CREATE, F_EPOLL_CTL,
@@ -57,6 +64,10 @@ static struct {
     atomic_int skip;       /* matching calls still to let through */
     atomic_int left;       /* failures still to inject; < 0: unlimited */
     atomic_int err;
+    atomic_bool delay_armed;
+    atomic_int delay_fd;
+    atomic_int delay_skip;     /* matching calls still to let through */
+    atomic_long delay_usec;
 } sites[F_COUNT];
 
 static int site_index(const char *name)
@@ -89,10 +100,22 @@ void fault_arm(const char *site, int nth, int err)
     fault_arm_repeat(site, -1, nth, 1, err);
 }
 
+void fault_delay(const char *site, int fd, int nth, long usec)
+{
+    int i = site_index(site);
+    atomic_store(&sites[i].delay_armed, false);
+    atomic_store(&sites[i].delay_fd, fd);
+    atomic_store(&sites[i].delay_skip, nth > 1 ? nth - 1 : 0);
+    atomic_store(&sites[i].delay_usec, usec);
+    atomic_store(&sites[i].delay_armed, true);
+}
+
 void fault_clear(void)
 {
-    for (int i = 0; i < F_COUNT; ++i)
+    for (int i = 0; i < F_COUNT; ++i) {
         atomic_store(&sites[i].armed, false);
+        atomic_store(&sites[i].delay_armed, false);
+    }
 }
 
 long fault_calls(const char *site) { return atomic_load(&sites[site_index(site)].calls); }
@@ -127,6 +150,27 @@ static bool should_fail(int i, int fd)
     return true;
 }
 
+/* After the real call: sleeps if this is the call fault_delay chose (once). */
+static void maybe_delay(int i, int fd)
+{
+    if (!atomic_load_explicit(&sites[i].delay_armed, memory_order_acquire))
+        return;
+    int want = atomic_load(&sites[i].delay_fd);
+    if (want >= 0 && want != fd)
+        return;
+    int skip = atomic_load(&sites[i].delay_skip);
+    while (skip > 0)
+        if (atomic_compare_exchange_weak(&sites[i].delay_skip, &skip, skip - 1))
+            return;
+    bool armed = true;
+    if (!atomic_compare_exchange_strong(&sites[i].delay_armed, &armed, false))
+        return;
+    long usec = atomic_load(&sites[i].delay_usec);
+    struct timespec ts = {usec / 1000000, (usec % 1000000) * 1000};
+    while (nanosleep(&ts, &ts) != 0)
+        ;
+}
+
 /* ---- scheduler construction and the reactor ------------------------------ */
 
 int __real_epoll_create1(int flags);
@@ -154,7 +198,13 @@ int __real_epoll_ctl(int epfd, int op, int fd, struct epoll_event *ev);
 int __wrap_epoll_ctl(int epfd, int op, int fd, struct epoll_event *ev);
 int __wrap_epoll_ctl(int epfd, int op, int fd, struct epoll_event *ev)
 {
-    return should_fail(F_EPOLL_CTL, fd) ? -1 : __real_epoll_ctl(epfd, op, fd, ev);
+    if (should_fail(F_EPOLL_CTL, fd))
+        return -1;
+    int r = __real_epoll_ctl(epfd, op, fd, ev);
+    int saved = errno;
+    maybe_delay(F_EPOLL_CTL, fd);
+    errno = saved;
+    return r;
 }
 
 int __real_timerfd_settime(int fd, int flags, const struct itimerspec *nv,

@@ -73,3 +73,6 @@ TEST(property_ready_io_completes_inline)
 TEST(property_budget_follows_adaptive_rule)
 TEST(property_budget_doubles_when_fully_spent_e2e)
 TEST(property_ready_connection_cannot_starve_another)
+
+/* fault injection: every syscall made to fail (test_fault.c) */
+#include "list_fault.h"

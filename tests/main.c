@@ -81,8 +81,12 @@ int main(int argc, char **argv)
     pthread_detach(wd);
     if (argc > 1)
         cmocka_set_test_filter(argv[1]);
-#ifdef SL_TRACE
+#if defined(SL_TRACE)
     const char *kind = "trace";
+#elif defined(__SANITIZE_ADDRESS__)
+    const char *kind = "asan+ubsan";
+#elif defined(__SANITIZE_THREAD__)
+    const char *kind = "tsan";
 #else
     const char *kind = sl_stats_enabled() ? "stats" : "timed";
 #endif
