@@ -125,11 +125,11 @@ static bool complete_parked(io_op **slot, int err, sl_op_queue *done)
 void descriptor_run(sl_op *o)
 {
     descriptor_state *d = (descriptor_state *)o;
-    sl_scheduler *s = d->sched;
     atomic_store_explicit(&d->is_enqueued, false, memory_order_relaxed);
 
     uint32_t ev = atomic_exchange_explicit(&d->ready_events, 0, memory_order_acquire);
     pthread_mutex_lock(&d->mutex);
+    sl_scheduler *s = d->sched; /* set under this mutex before registration */
     /* The owner closed while we were queued: its reference is ours now. */
     void (*release_owner)(descriptor_state *) = d->release_owner;
     d->release_owner = NULL;

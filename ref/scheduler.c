@@ -308,7 +308,7 @@ static void drain_thread_queue(sl_scheduler *s, sl_op_queue *q, long count)
 static inline void budget_refill(sl_scheduler *s, thread_context *ctx)
 {
     int old = ctx->inline_budget_max;
-    (void)s;
+    (void)s; /* used by the probes only, absent from the timed build */
     (void)old;
     if (ctx->unassisted) {
         /* Nobody else could take queued work: a moderate cap amortises
@@ -667,7 +667,6 @@ static size_t do_one(sl_scheduler *s, long timeout_us, thread_context *ctx,
 
 /* ---- run / poll -------------------------------------------------------- */
 
-enum run_mode { RUN_ALL, RUN_ONE, POLL_ALL, POLL_ONE, WAIT_ONE };
 
 static size_t run_loop(sl_scheduler *s, long timeout_us, bool once)
 {
@@ -738,21 +737,32 @@ void sl_restart(sl_scheduler *s)
 
 /* ---- descriptors ------------------------------------------------------- */
 
+/* The descriptor's fields are set, under its mutex, before epoll_ctl:
+ * the reactor may report the fd (and another thread run the descriptor)
+ * the moment it is added.  Upstream sets them after the add, which lets a
+ * run read a null scheduler and take a unit of work that was never given
+ * (the kit's fault-injection suite found it by slowing epoll_ctl). */
 int register_descriptor(sl_scheduler *s, int fd, descriptor_state *d)
 {
-    struct epoll_event ev;
-    memset(&ev, 0, sizeof ev);
-    ev.events = EPOLLIN | EPOLLOUT | EPOLLET | EPOLLERR | EPOLLHUP;
-    ev.data.ptr = d;
-    if (epoll_ctl(s->epoll_fd, EPOLL_CTL_ADD, fd, &ev) < 0)
-        return -errno;
-    d->registered_events = ev.events;
+    const uint32_t events = EPOLLIN | EPOLLOUT | EPOLLET | EPOLLERR | EPOLLHUP;
+    pthread_mutex_lock(&d->mutex);
+    d->registered_events = events;
     d->fd = fd;
     d->sched = s;
-    pthread_mutex_lock(&d->mutex);
     d->read_ready = false;
     d->write_ready = false;
     pthread_mutex_unlock(&d->mutex);
+    struct epoll_event ev;
+    memset(&ev, 0, sizeof ev);
+    ev.events = events;
+    ev.data.ptr = d;
+    if (epoll_ctl(s->epoll_fd, EPOLL_CTL_ADD, fd, &ev) < 0) {
+        int err = -errno;
+        pthread_mutex_lock(&d->mutex);
+        d->registered_events = 0;
+        pthread_mutex_unlock(&d->mutex);
+        return err;
+    }
     return 0;
 }
 

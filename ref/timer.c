@@ -21,6 +21,13 @@
 #include <stdlib.h>
 #include <time.h>
 
+/* heap_index and the waiter list head are written under the service
+ * mutex but read without it on the fast paths (cancel and re-schedule of a
+ * timer that has nothing pending, as upstream's might_have_pending_waits_
+ * check): relaxed atomic accesses make those reads well defined. */
+#define LOAD_RELAXED(field) __atomic_load_n(&(field), __ATOMIC_RELAXED)
+#define STORE_RELAXED(field, v) __atomic_store_n(&(field), (v), __ATOMIC_RELAXED)
+
 typedef struct heap_entry {
     uint64_t expiry;
     sl_timer *timer;
@@ -81,8 +88,8 @@ static void swap_heap(sl_timer_service *ts, size_t a, size_t b)
     heap_entry tmp = ts->heap[a];
     ts->heap[a] = ts->heap[b];
     ts->heap[b] = tmp;
-    ts->heap[a].timer->heap_index = a;
-    ts->heap[b].timer->heap_index = b;
+    STORE_RELAXED(ts->heap[a].timer->heap_index, a);
+    STORE_RELAXED(ts->heap[b].timer->heap_index, b);
 }
 
 static void up_heap(sl_timer_service *ts, size_t i)
@@ -119,7 +126,7 @@ static void remove_timer(sl_timer_service *ts, sl_timer *t)
         return;
     if (i != ts->size - 1)
         swap_heap(ts, i, ts->size - 1);
-    t->heap_index = SIZE_MAX;
+    STORE_RELAXED(t->heap_index, SIZE_MAX);
     --ts->size;
     if (i < ts->size) {
         if (i > 0 && ts->heap[i].expiry < ts->heap[(i - 1) / 2].expiry)
@@ -138,7 +145,7 @@ static void waiter_push(sl_timer *t, sl_timer_waiter *w)
     if (t->waiters_tail)
         t->waiters_tail->link = w;
     else
-        t->waiters = w;
+        STORE_RELAXED(t->waiters, w);
     t->waiters_tail = w;
     w->timer = t;
 }
@@ -147,7 +154,7 @@ static sl_timer_waiter *waiter_pop(sl_timer *t)
 {
     sl_timer_waiter *w = t->waiters;
     if (w) {
-        t->waiters = w->link;
+        STORE_RELAXED(t->waiters, w->link);
         if (t->waiters)
             t->waiters->prev = NULL;
         else
@@ -234,7 +241,7 @@ size_t sl_timer_expires_at(sl_timer *t, uint64_t when_ns)
 {
     sl_timer_service *ts = t->sched->timers;
     t->expiry_ns = when_ns;
-    if (t->heap_index == SIZE_MAX && t->waiters == NULL)
+    if (LOAD_RELAXED(t->heap_index) == SIZE_MAX && LOAD_RELAXED(t->waiters) == NULL)
         return 0;
     bool notify = false;
     sl_timer_waiter *head = NULL, *tail = NULL;
@@ -271,7 +278,7 @@ int sl_timer_wait(sl_timer *t, sl_timer_waiter *w)
     sl_timer_service *ts = s->timers;
     w->status = 0;
     w->sched = s;
-    if (t->heap_index == SIZE_MAX && t->expiry_ns <= sl_now_ns()) {
+    if (LOAD_RELAXED(t->heap_index) == SIZE_MAX && t->expiry_ns <= sl_now_ns()) {
         /* Already expired: completes at once, through the queue. */
         sl_work_started(s);
         w->timer = NULL;
@@ -296,7 +303,7 @@ int sl_timer_wait(sl_timer *t, sl_timer_waiter *w)
      * stopping run early.  Found by the kit's model (tests/model). */
     sl_work_started(s);
     if (t->heap_index == SIZE_MAX) {
-        t->heap_index = ts->size;
+        STORE_RELAXED(t->heap_index, ts->size);
         ts->heap[ts->size].expiry = t->expiry_ns;
         ts->heap[ts->size].timer = t;
         ++ts->size;
@@ -315,7 +322,7 @@ int sl_timer_wait(sl_timer *t, sl_timer_waiter *w)
 size_t sl_timer_cancel(sl_timer *t)
 {
     sl_timer_service *ts = t->sched->timers;
-    if (t->heap_index == SIZE_MAX && t->waiters == NULL)
+    if (LOAD_RELAXED(t->heap_index) == SIZE_MAX && LOAD_RELAXED(t->waiters) == NULL)
         return 0;
     sl_timer_waiter *head = NULL, *tail = NULL;
     pthread_mutex_lock(&ts->mutex);

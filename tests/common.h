@@ -51,11 +51,19 @@ void start_run_thread(run_thread *t, sl_scheduler *s);
 void join_run_thread(run_thread *t, int ms);
 void sleep_ms(int ms);
 
-/* Fault injection: make the nth next call (1 = next) of a wrapped syscall
- * fail with `err`.  Sites: "epoll_create1", "eventfd", "timerfd_create",
- * "epoll_ctl", "timerfd_settime". */
+/* Fault injection (fault.c): make the nth next call (1 = next) of a
+ * wrapped syscall fail with `err`; the _fd forms only count calls on that
+ * descriptor (-1: any), _repeat fails `count` calls in a row, fault_delay
+ * sleeps after the real call.  Sites: the symbols wrapped in the Makefile's
+ * test link rule (epoll_create1, eventfd, timerfd_create, epoll_ctl,
+ * epoll_wait, timerfd_settime, write, readv, sendmsg, accept4, socket,
+ * socketpair, pipe2, pthread_create). */
 void fault_arm(const char *site, int nth, int err);
+void fault_arm_fd(const char *site, int fd, int nth, int err);
+void fault_arm_repeat(const char *site, int fd, int nth, int count, int err);
+void fault_delay(const char *site, int fd, int nth, long usec);
 void fault_clear(void);
 long fault_calls(const char *site);
+long fault_injected(const char *site);
 
 #endif

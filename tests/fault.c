@@ -22,8 +22,8 @@
  *
  * A site can also be made slow instead: fault_delay makes its nth matching
  * call sleep `usec` after the real call returned, which widens the window
- * between a syscall and what its caller does next (for instance between
- * epoll_ctl publishing a descriptor and the caller's later stores).
+ * between a syscall and what its caller does next (wired for epoll_ctl:
+ * between publishing a descriptor and the caller's later stores).
  *
  * Everything here is lock-free: write is also called from a signal
  * handler (the signal service's self-pipe).

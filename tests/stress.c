@@ -18,8 +18,8 @@
  *   stress [-t threads] [-n ops | -d seconds] [-p posters] [-w watchdog-s]
  *
  * tests/tests.mk builds it per build as build/<b>/stress with
- * -DSL_STRESS_PROGRAM; the suite's rule compiles every .c file of tests/ into the
- * tests binary, where this file is empty. */
+ * -DSL_STRESS_PROGRAM; the suite's rule compiles every .c file of tests/
+ * into the tests binary, where this file is empty. */
 #ifndef SL_STRESS_PROGRAM
 typedef int stress_program_only; /* ISO C wants a non-empty unit */
 #else
@@ -82,6 +82,7 @@ static struct {
     atomic_long connections, live_echoes;
     atomic_int active_tcp_clients;
     const char *_Atomic phase;
+    atomic_bool runners_returned; /* every sl_run has returned */
     atomic_bool finished;
     int watchdog_s;
     char first_error[256];
@@ -257,6 +258,9 @@ static void *poster_main(void *arg)
         if (!free_ops || credits == 0) {
             poster_op *back = atomic_exchange(&p->returned, NULL);
             if (!back) {
+                /* No thread left to run them: they are lost (main says). */
+                if (atomic_load(&g.runners_returned))
+                    break;
                 sched_yield();
                 continue;
             }
@@ -709,39 +713,6 @@ static void *watchdog_main(void *arg)
     return NULL;
 }
 
-/* ---- ThreadSanitizer: the reference's known races ---------------------------- */
-
-#ifdef __SANITIZE_THREAD__
-/* Two data races in ref/ that this load reaches, reported to the kit's
- * owner and kept out of the way here so that a TSan run of the stress
- * points at anything new (SL_STRESS_TSAN_STRICT=1 shows them again):
- * - timer.c: sl_timer_cancel, sl_timer_expires_at and sl_timer_wait read
- *   t->heap_index and t->waiters without the service mutex, while the
- *   reactor's timer_service_process_expired writes them under it (a
- *   cancel op racing the expiry);
- * - scheduler.c: register_descriptor stores d->sched and d->fd after
- *   EPOLL_CTL_ADD has published the descriptor, so a descriptor_run on
- *   another thread can read them first (test_fault.c,
- *   fault_new_socket_ready_before_registration_keeps_work). */
-static const char known_ref_races[] =
-    "race:sl_timer_cancel\n"
-    "race:sl_timer_expires_at\n"
-    "race:sl_timer_wait\n"
-    "race:register_descriptor\n";
-
-static bool tsan_strict(void)
-{
-    const char *e = getenv("SL_STRESS_TSAN_STRICT");
-    return e && *e && strcmp(e, "0") != 0;
-}
-
-const char *__tsan_default_suppressions(void);
-const char *__tsan_default_suppressions(void)
-{
-    return tsan_strict() ? "" : known_ref_races;
-}
-#endif
-
 /* ---- main -------------------------------------------------------------------- */
 
 static void usage(const char *argv0)
@@ -784,12 +755,7 @@ int main(int argc, char **argv)
     if (nposters > MAX_THREADS)
         usage(argv[0]);
     g.by_duration = duration > 0;
-#ifdef __SANITIZE_THREAD__
-    if (!tsan_strict())
-        printf("stress: ThreadSanitizer: known races of ref/ suppressed "
-               "(SL_STRESS_TSAN_STRICT=1 shows them): sl_timer_cancel, "
-               "sl_timer_expires_at, sl_timer_wait, register_descriptor\n");
-#endif
+
     for (int p = 0; p < P_COUNT; ++p)
         atomic_store(&g.budget[p], ops / 100 * part_percent[p] + (p == 0 ? ops % 100 : 0));
     atomic_store(&g.phase, "setup");
@@ -856,6 +822,10 @@ int main(int argc, char **argv)
         client_connect(&clients[i]);
     }
 
+    /* A unit of work per poster, released by the poster when it is done,
+     * taken before any thread runs: posters start after the runners. */
+    for (int i = 0; i < nposters; ++i)
+        sl_work_started(g.s);
     uint64_t t0 = now_ns();
     atomic_store(&g.phase, "running");
     for (int i = 0; i < threads; ++i) {
@@ -871,7 +841,6 @@ int main(int argc, char **argv)
             sl_op_init(&posters[i].ops[k].op, poster_op_run, NULL);
             posters[i].ops[k].owner = &posters[i];
         }
-        sl_work_started(g.s); /* released by the poster when it is done */
         if (pthread_create(&posters[i].tid, NULL, poster_main, &posters[i]) != 0) {
             fprintf(stderr, "stress: cannot start poster %d\n", i);
             return 1;
@@ -893,6 +862,7 @@ int main(int argc, char **argv)
         handlers += runners[i].handlers;
     }
     double secs = (double)(now_ns() - t0) / 1e9;
+    atomic_store(&g.runners_returned, true);
     atomic_store(&g.phase, "joining posters");
     for (int i = 0; i < nposters; ++i)
         pthread_join(posters[i].tid, NULL);
@@ -960,8 +930,15 @@ int main(int argc, char **argv)
                fds_after);
         ok = false;
     }
+#if defined(__SANITIZE_THREAD__)
+    const char *build_kind = "tsan";
+#elif defined(__SANITIZE_ADDRESS__)
+    const char *build_kind = "asan";
+#else
+    const char *build_kind = sl_stats_enabled() ? "stats" : "timed";
+#endif
     printf("stress: build %s (%s): ops %ld threads %d posters %d seconds %.2f ops/s %.0f %s\n",
-           sl_variant_name(), sl_stats_enabled() ? "stats" : "timed", total, threads,
+           sl_variant_name(), build_kind, total, threads,
            nposters, secs, (double)total / secs, ok ? "OK" : "FAILED");
     free(chains);
     free(tchains);

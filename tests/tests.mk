@@ -4,22 +4,25 @@
 #   make stress          quick: every variant at STRESS_OPS operations, then
 #                        the ThreadSanitizer build of ref at STRESS_TSAN_OPS
 #   make soak DURATION=seconds [VARIANT=ref,no-sentinel] [THREADS=n]
-#                        each selected build (default: every variant) runs
-#                        for DURATION seconds (default 600)
+#                        each selected build (default: every variant; any
+#                        build name, ref-tsan included) for DURATION seconds
 #
 # The program's own options (-t threads, -n ops, -d seconds, -p posters,
-# -w watchdog seconds) go in STRESS_ARGS.  Each run prints one summary line
-# "stress: build ... ops N threads T ... seconds S ops/s R OK" and fails
-# (non-zero) on a lost or doubled operation, a leaked descriptor, or when
-# nothing completes for 30 s (the watchdog then prints the threads' stacks).
+# -w watchdog seconds) go in STRESS_ARGS.  Each run ends with a summary line
+# "stress: build B (kind): ops N threads T posters P seconds S ops/s R OK"
+# and fails (non-zero) on an operation lost or run twice, a leaked
+# descriptor, or when nothing completes for 30 s (the watchdog then prints
+# the threads' stacks with gdb).
 
-STRESS_OPS ?= 1000000
-STRESS_TSAN_OPS ?= 50000
+STRESS_OPS ?= 3000000
+STRESS_TSAN_OPS ?= 100000
 DURATION ?= 600
 STRESS_ARGS ?=
 SOAK_BUILDS := $(if $(VARIANT),$(subst $(comma), ,$(VARIANT)),$(VARIANTS))
 STRESS_THREADS := $(if $(THREADS),-t $(THREADS),)
-STRESS_TSAN_ENV := TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1 exitcode=66"
+
+# ThreadSanitizer runs of the stress halt on the first report.
+STRESS_TSAN_ENV = TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1 exitcode=66"
 
 .PHONY: stress soak
 
@@ -47,7 +50,8 @@ stress:
 	echo "stress: every build passed"
 
 soak:
-	$(Q)$(MAKE) --no-print-directory $(foreach b,$(SOAK_BUILDS),build/$(b)/stress)
+	$(Q)$(MAKE) --no-print-directory $(foreach b,$(SOAK_BUILDS),build/$(b)/stress) \
+	   
 	$(Q)fail=""; \
 	for b in $(SOAK_BUILDS); do \
 	    $(STRESS_TSAN_ENV) build/$$b/stress -d $(DURATION) $(STRESS_THREADS) \
