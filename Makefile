@@ -2,11 +2,15 @@
 #
 #   make            build the reference and every variant (timed builds)
 #   make test       install what is missing, build, run the suite on every
-#                   variant (stats builds, plus the timed reference build)
+#                   variant (stats and trace builds, and the timed ref build)
 #   make check      the suite under address+undefined and thread sanitizers
-#                   on every variant, valgrind on ref, the wake-protocol model
-#   make bench      the benchmarks (see bench/README section in README.md)
-#   make trace      record an LTTng trace of a workload
+#                   on every variant, valgrind on ref, the stress run, the
+#                   wake-protocol model (tests/model)
+#   make stress     mixed load on every variant, 3e6 checked operations each
+#   make soak DURATION=SECONDS [VARIANT=a,b]   the stress for as long as asked
+#   make bench      the benchmarks (bench/README.md); FULL=1, WORKLOAD=, VARIANT=
+#   make plots      redraw the figures of results/latest
+#   make trace      record an LTTng trace of a workload (trace/README.md)
 #   make help       this list
 #
 # Each build is build/<name>/ with its own objects and libschedlab.a:
@@ -35,13 +39,13 @@ TEST_DEPS := libcmocka-dev liblttng-ust-dev lttng-tools babeltrace2 python3-bt2 
              libxml2-utils gdb
 Q := @
 
-.PHONY: all help test check bench trace plots clean deps-test deps-bench deps-trace
+.PHONY: all help test check bench trace plots clean deps-test
 .DEFAULT_GOAL := all
 
 all: $(foreach v,$(ALL_VARIANTS),build/$(v)/libschedlab.a)
 
 help:
-	@sed -n '3,19p' Makefile | sed 's/^# \{0,1\}//'
+	@sed -n '3,22p' Makefile | sed 's/^# \{0,1\}//'
 
 # ---- per-build flags ---------------------------------------------------
 
@@ -105,6 +109,7 @@ check: deps-test
 	$(Q)$(MAKE) --no-print-directory $(foreach b,$(CHECK_BUILDS) ref-stats,build/$(b)/tests)
 	$(Q)SL_SANITIZED=1 tools/run-suites $(CHECK_BUILDS)
 	$(Q)SL_VALGRIND=1 tools/run-suites ref-stats
+	$(Q)$(MAKE) --no-print-directory stress
 	$(Q)tests/model/run.sh
 
 # ---- bench / trace (see their directories) ------------------------------
