@@ -121,9 +121,7 @@ int main(int argc, char **argv)
         bench_die("listener", rc);
     memcpy(&addr, &bound, sizeof addr);
 
-    sl_stats_reset(sched);
-    uint64_t start = bench_now_ns();
-    deadline = start + bench.duration_ns;
+    uint64_t start = bench_begin(sched, &deadline);
     start_cycle();
     sl_run(sched);
 

@@ -305,6 +305,25 @@ static inline sl_scheduler *bench_scheduler(void)
     return s;
 }
 
+/* n zeroed items of `size` bytes; the program ends if there is no memory. */
+static inline void *bench_calloc(size_t n, size_t size)
+{
+    void *p = calloc(n, size);
+    if (!p)
+        bench_die("calloc", ENOMEM);
+    return p;
+}
+
+/* The start of the measured part: zeroes the counters of `s`, reads the
+ * clock and sets *deadline to -t seconds later.  Returns the start. */
+static inline uint64_t bench_begin(sl_scheduler *s, uint64_t *deadline)
+{
+    sl_stats_reset(s);
+    uint64_t start = bench_now_ns();
+    *deadline = start + bench.duration_ns;
+    return start;
+}
+
 /* ---- connected sockets (127.0.0.1, kernel-chosen port) ------------------ */
 
 /* A listening TCP socket on 127.0.0.1 with a kernel-chosen port (plain

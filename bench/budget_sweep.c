@@ -82,9 +82,7 @@ int main(int argc, char **argv)
     peer_hist_reset(&rtt);
     pp_init(&competitor, b, MESSAGE, &rtt, &stopping, round_trip_done);
 
-    sl_stats_reset(sched);
-    uint64_t start = bench_now_ns();
-    deadline = start + bench.duration_ns;
+    uint64_t start = bench_begin(sched, &deadline);
     pp_start(&competitor);
     stream_start(&bulk);
     sl_run(sched);

@@ -81,9 +81,7 @@ int main(int argc, char **argv)
     bench_init(argc, argv, &spec);
     sched = bench_scheduler();
     fan_out = bench.param;
-    subs = calloc((size_t)fan_out, sizeof *subs);
-    if (!subs)
-        bench_die("calloc", ENOMEM);
+    subs = bench_calloc((size_t)fan_out, sizeof *subs);
     peer_hist_reset(&cycle_latency);
     for (long i = 0; i < fan_out; i++) {
         sub_request *r = &subs[i];
@@ -102,9 +100,7 @@ int main(int argc, char **argv)
             .sock = r->server, .buf = r->sbuf, .on_done = echo_write_done, .user = r};
     }
 
-    sl_stats_reset(sched);
-    uint64_t start = bench_now_ns();
-    deadline = start + bench.duration_ns;
+    uint64_t start = bench_begin(sched, &deadline);
     for (long i = 0; i < fan_out; i++)
         bench_xfer_start(&subs[i].server_read, false, MESSAGE);
     start_cycle();

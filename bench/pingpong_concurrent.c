@@ -32,9 +32,7 @@ int main(int argc, char **argv)
     bench_init(argc, argv, &spec);
     sched = bench_scheduler();
     long pairs = bench.param;
-    pp_conn *conns = calloc((size_t)pairs, sizeof *conns);
-    if (!conns)
-        bench_die("calloc", ENOMEM);
+    pp_conn *conns = bench_calloc((size_t)pairs, sizeof *conns);
     peer_hist_reset(&hist);
     for (long i = 0; i < pairs; i++) {
         sl_socket *socks[2];
@@ -42,9 +40,7 @@ int main(int argc, char **argv)
         pp_init(&conns[i], socks, MESSAGE, &hist, &stopping, round_trip_done);
     }
 
-    sl_stats_reset(sched);
-    uint64_t start = bench_now_ns();
-    deadline = start + bench.duration_ns;
+    uint64_t start = bench_begin(sched, &deadline);
     for (long i = 0; i < pairs; i++)
         pp_start(&conns[i]);
     sl_run(sched);

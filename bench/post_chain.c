@@ -31,13 +31,9 @@ int main(int argc, char **argv)
     bench_init(argc, argv, &spec);
     sched = bench_scheduler();
     long chains = bench.param;
-    sl_op *ops = calloc((size_t)chains, sizeof *ops);
-    if (!ops)
-        bench_die("calloc", ENOMEM);
+    sl_op *ops = bench_calloc((size_t)chains, sizeof *ops);
 
-    sl_stats_reset(sched);
-    uint64_t start = bench_now_ns();
-    deadline = start + bench.duration_ns;
+    uint64_t start = bench_begin(sched, &deadline);
     for (long i = 0; i < chains; i++) {
         sl_op_init(&ops[i], chain_handler, NULL);
         sl_post(sched, &ops[i]);

@@ -82,9 +82,7 @@ int main(int argc, char **argv)
     bench_init(argc, argv, &spec);
     sched = bench_scheduler();
     nworkers = bench.param;
-    workers = calloc((size_t)nworkers, sizeof *workers);
-    if (!workers)
-        bench_die("calloc", ENOMEM);
+    workers = bench_calloc((size_t)nworkers, sizeof *workers);
     for (long w = 0; w < nworkers; w++)
         for (int set = 0; set < 2; set++)
             for (unsigned i = 0; i < BATCH; i++) {
@@ -92,9 +90,7 @@ int main(int argc, char **argv)
                 workers[w].sets[set][i].done = &workers[w].done[set];
             }
 
-    sl_stats_reset(sched);
-    uint64_t start = bench_now_ns();
-    deadline = start + bench.duration_ns;
+    uint64_t start = bench_begin(sched, &deadline);
     int rc = 0;
     for (long w = 0; rc == 0 && w < nworkers; w++)
         rc = pthread_create(&workers[w].thread, NULL, work, &workers[w]);

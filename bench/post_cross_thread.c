@@ -66,9 +66,7 @@ int main(int argc, char **argv)
     sl_op_init(&end_op, end_handler, NULL);
 
     sl_work_started(sched); /* keeps run alive until the producer is done */
-    sl_stats_reset(sched);
-    start_ns = bench_now_ns();
-    deadline = start_ns + bench.duration_ns;
+    start_ns = bench_begin(sched, &deadline);
     pthread_t th;
     int rc = pthread_create(&th, NULL, producer, NULL);
     if (rc)

@@ -66,13 +66,9 @@ int main(int argc, char **argv)
         for (unsigned i = 0; i < BATCH; i++)
             sl_op_init(&sets[set][i], count_handler, NULL);
     long nthreads = bench.param;
-    pthread_t *runners = calloc((size_t)nthreads, sizeof *runners);
-    if (!runners)
-        bench_die("calloc", ENOMEM);
+    pthread_t *runners = bench_calloc((size_t)nthreads, sizeof *runners);
 
-    sl_stats_reset(sched);
-    uint64_t start = bench_now_ns();
-    deadline = start + bench.duration_ns;
+    uint64_t start = bench_begin(sched, &deadline);
     pthread_t feed;
     int rc = pthread_create(&feed, NULL, feeder, NULL);
     for (long i = 0; rc == 0 && i < nthreads; i++)

@@ -115,8 +115,8 @@ int main(int argc, char **argv)
     static const bench_spec spec = {"starvation", 0, 0, 0, false};
     bench_init(argc, argv, &spec);
     sched = bench_scheduler();
-    if (bench.event_path && !(events = calloc(EVENT_CAP, sizeof *events)))
-        bench_die("calloc", ENOMEM);
+    if (bench.event_path)
+        events = bench_calloc(EVENT_CAP, sizeof *events);
     peer_hist_reset(&lateness);
     peer_hist_reset(&rtt);
     sl_socket *socks[2];
@@ -127,9 +127,7 @@ int main(int argc, char **argv)
     for (int i = 0; i < STORM_CHAINS; i++)
         sl_op_init(&storm[i], storm_handler, NULL);
 
-    sl_stats_reset(sched);
-    start_ns = bench_now_ns();
-    storm_end = start_ns + bench.duration_ns;
+    start_ns = bench_begin(sched, &storm_end);
     expiry = start_ns + TICK_NS;
     active = 3;
     sl_timer_expires_at(&timer, expiry);

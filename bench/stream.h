@@ -1,5 +1,8 @@
 /* stream.h - a one-way stream on the kit's sockets, shared by
- * throughput_oneway, throughput_twoway and budget_sweep.
+ * throughput_oneway, throughput_twoway and budget_sweep; and
+ * stream_throughput_main, the whole of throughput_oneway and
+ * throughput_twoway (they differ only in the streams: one, or one each
+ * way on the same connection).
  *
  * The writer writes one chunk and, when that completes, the next ("write
  * one chunk then when done write the next", the pattern every peer uses);
@@ -26,6 +29,7 @@ struct stream {
     const bool *stopping;
     /* Called after each read; returns false to stop reading. */
     bool (*on_read)(stream *st, size_t bytes);
+    void *user;
 };
 
 static void stream_write_done(bench_xfer *x, int status)
@@ -82,6 +86,74 @@ static inline void stream_start(stream *st)
 {
     bench_xfer_start(&st->write, true, st->chunk_len);
     stream_read_next(st);
+}
+
+/* ---- throughput_oneway and throughput_twoway ---------------------------- */
+
+typedef struct stream_throughput {
+    sl_scheduler *sched;
+    stream streams[2]; /* [0] writes on socks[0], [1] (twoway) on socks[1] */
+    int nstreams;
+    bool stopping;
+    uint64_t deadline, end_ns;
+} stream_throughput;
+
+static uint64_t stream_throughput_bytes(const stream_throughput *t)
+{
+    uint64_t bytes = 0;
+    for (int i = 0; i < t->nstreams; i++)
+        bytes += t->streams[i].bytes_read;
+    return bytes;
+}
+
+static bool stream_throughput_on_read(stream *s, size_t bytes)
+{
+    (void)bytes;
+    stream_throughput *t = s->user;
+    uint64_t now = bench_now_ns();
+    if (bench_done(stream_throughput_bytes(t) / s->chunk_len, now, t->deadline)) {
+        t->end_ns = now;
+        t->stopping = true;
+        sl_stop(t->sched);
+        return false;
+    }
+    return true;
+}
+
+/* The whole of main: one TCP loopback connection, one thread, -p bytes a
+ * chunk; `nstreams` 1 streams from socks[0] to socks[1], 2 also back.  An
+ * op is one chunk's worth of bytes received, both ways together.
+ * Figure: bytes per second received. */
+static inline int stream_throughput_main(int argc, char **argv, const bench_spec *spec,
+                                         int nstreams)
+{
+    static stream_throughput t;
+    bench_init(argc, argv, spec);
+    t.sched = bench_scheduler();
+    t.nstreams = nstreams;
+    sl_socket *socks[2];
+    bench_tcp_pair(t.sched, socks);
+    for (int i = 0; i < nstreams; i++) {
+        stream_init(&t.streams[i], socks[i], socks[1 - i], (size_t)bench.param,
+                    &t.stopping, stream_throughput_on_read);
+        t.streams[i].user = &t;
+    }
+
+    uint64_t start = bench_begin(t.sched, &t.deadline);
+    for (int i = 0; i < nstreams; i++)
+        stream_start(&t.streams[i]);
+    sl_run(t.sched);
+
+    uint64_t total = stream_throughput_bytes(&t);
+    double secs = (double)(t.end_ns - start) / 1e9;
+    bench_result("bytes_per_s", "B/s", (double)total / secs, 0);
+    bench_finish(t.sched, total / (uint64_t)bench.param);
+    sl_socket_close(socks[0]);
+    sl_socket_close(socks[1]);
+    sl_scheduler_destroy(t.sched);
+    for (int i = 0; i < nstreams; i++)
+        free(t.streams[i].chunk);
+    return 0;
 }
 
 #endif /* SL_BENCH_STREAM_H */

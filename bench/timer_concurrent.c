@@ -41,14 +41,10 @@ int main(int argc, char **argv)
     bench_init(argc, argv, &spec);
     sl_scheduler *s = bench_scheduler();
     long n = bench.param;
-    periodic *timers = calloc((size_t)n, sizeof *timers);
-    if (!timers)
-        bench_die("calloc", ENOMEM);
+    periodic *timers = bench_calloc((size_t)n, sizeof *timers);
     peer_hist_reset(&lateness);
 
-    sl_stats_reset(s);
-    uint64_t start = bench_now_ns();
-    deadline = start + bench.duration_ns;
+    uint64_t start = bench_begin(s, &deadline);
     for (long i = 0; i < n; i++) {
         periodic *p = &timers[i];
         sl_timer_init(&p->timer, s);

@@ -42,9 +42,7 @@ int main(int argc, char **argv)
     sl_timer_init(&timer, s);
     sl_timer_wait_init(&waiter, fire_handler, NULL);
 
-    sl_stats_reset(s);
-    uint64_t start = bench_now_ns();
-    deadline = start + bench.duration_ns;
+    uint64_t start = bench_begin(s, &deadline);
     arm();
     sl_run(s);
     if (!end_ns)

@@ -30,9 +30,8 @@ int main(int argc, char **argv)
     for (int i = 0; i < BATCH; i++)
         sl_timer_wait_init(&waiters[i], wait_handler, NULL);
 
-    sl_stats_reset(s);
-    uint64_t count = 0;
-    uint64_t start = bench_now_ns(), deadline = start + bench.duration_ns, now;
+    uint64_t count = 0, deadline, now;
+    uint64_t start = bench_begin(s, &deadline);
     do {
         for (int i = 0; i < BATCH; i++) {
             sl_timer_expires_after(&timer, 1000000000u);

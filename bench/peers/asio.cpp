@@ -13,6 +13,7 @@
 // posts wait in the queue (the producer yields beyond that), so memory stays
 // bounded; the same limits are used in every library.
 #include "histogram.h"
+#include "cli.h"
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/executor_work_guard.hpp>
@@ -27,11 +28,9 @@
 #include <atomic>
 #include <chrono>
 #include <cstdlib>
-#include <cstring>
-#include <exception>
+#include <iterator>
 #include <memory>
 #include <thread>
-#include <unistd.h>
 #include <vector>
 
 namespace asio = boost::asio;
@@ -40,25 +39,19 @@ using error_code = boost::system::error_code;
 namespace {
 
 constexpr const char* impl = "asio";
-constexpr std::size_t read_buf_size = 65536;
+constexpr std::size_t read_buf_size = PEER_READ_BUF_SIZE;
 constexpr uint64_t cross_thread_cap = 65536;
 constexpr int threads_batch = 100000;
 
-uint64_t g_duration_ns = 500000000u;
-
-double seconds_since(uint64_t start, uint64_t end)
+// post_single / post_interleaved (arg: the batch): as upstream, post a batch
+// from outside the loop, then poll + restart.
+int w_post_batches(const peer_workload* w, long)
 {
-    return static_cast<double>(end - start) / 1e9;
-}
-
-// post_single / post_interleaved: as upstream, post a batch from outside the
-// loop, then poll + restart.
-void run_post_batches(const char* workload, int batch)
-{
+    const int batch = static_cast<int>(w->arg);
     asio::io_context ioc;
     uint64_t count = 0;
     uint64_t start = peer_now_ns();
-    uint64_t deadline = start + g_duration_ns;
+    uint64_t deadline = start + peer_duration_ns;
     uint64_t now;
     do {
         for (int i = 0; i < batch; ++i)
@@ -69,12 +62,9 @@ void run_post_batches(const char* workload, int batch)
     } while (now < deadline);
     ioc.run();
     now = peer_now_ns();
-    peer_print_result(workload, impl, 0, "rate", "ops/s",
-                      static_cast<double>(count) / seconds_since(start, now), 0);
+    peer_print_rate(w->name, impl, 0, count, start, now);
+    return 0;
 }
-
-int w_post_single(long) { run_post_batches("post_single", 1000); return 0; }
-int w_post_interleaved(long) { run_post_batches("post_interleaved", 100); return 0; }
 
 // post_chain: K handlers, each re-posting itself from inside the loop.
 struct chain_state {
@@ -95,29 +85,28 @@ struct chain_link {
     }
 };
 
-int w_post_chain(long chains)
+int w_post_chain(const peer_workload* w, long chains)
 {
     chain_state st;
     uint64_t start = peer_now_ns();
-    st.deadline = start + g_duration_ns;
+    st.deadline = start + peer_duration_ns;
     for (long i = 0; i < chains; ++i)
         asio::post(st.ioc, chain_link{&st});
     st.ioc.run();
     uint64_t end = peer_now_ns();
-    peer_print_result("post_chain", impl, chains, "rate", "ops/s",
-                      static_cast<double>(st.count) / seconds_since(start, end), 0);
+    peer_print_rate(w->name, impl, chains, st.count, start, end);
     return 0;
 }
 
 // post_cross_thread: a producer thread posts one handler at a time while
 // this thread runs the io_context.
-int w_post_cross_thread(long)
+int w_post_cross_thread(const peer_workload* w, long)
 {
     asio::io_context ioc;
     auto guard = asio::make_work_guard(ioc);
     std::atomic<uint64_t> executed{0};
     uint64_t start = peer_now_ns();
-    uint64_t deadline = start + g_duration_ns;
+    uint64_t deadline = start + peer_duration_ns;
     uint64_t end = 0;
 
     std::thread producer([&] {
@@ -139,20 +128,19 @@ int w_post_cross_thread(long)
     });
     ioc.run();
     producer.join();
-    peer_print_result("post_cross_thread", impl, 0, "rate", "ops/s",
-                      static_cast<double>(executed.load()) / seconds_since(start, end), 0);
+    peer_print_rate(w->name, impl, 0, executed.load(), start, end);
     return 0;
 }
 
 // post_threads: as upstream, a feeder thread posts batches of 100000 while N
 // threads poll + restart (then run to drain once feeding stops).
-int w_post_threads(long threads)
+int w_post_threads(const peer_workload* w, long threads)
 {
     asio::io_context ioc;
     std::atomic<bool> feeding{true};
     std::atomic<uint64_t> executed{0};
     uint64_t start = peer_now_ns();
-    uint64_t deadline = start + g_duration_ns;
+    uint64_t deadline = start + peer_duration_ns;
 
     std::thread feeder([&] {
         uint64_t posted = 0;
@@ -181,8 +169,7 @@ int w_post_threads(long threads)
     for (auto& r : runners)
         r.join();
     uint64_t end = peer_now_ns();
-    peer_print_result("post_threads", impl, threads, "rate", "ops/s",
-                      static_cast<double>(executed.load()) / seconds_since(start, end), 0);
+    peer_print_rate(w->name, impl, threads, executed.load(), start, end);
     return 0;
 }
 
@@ -265,20 +252,24 @@ struct pingpong {
 };
 
 template <class Pair>
-void run_pingpong(const char* workload, long bytes)
+int run_pingpong(const peer_workload* w, long bytes)
 {
     asio::io_context ioc;
     Pair pair(ioc);
     auto pp = std::make_unique<pingpong<decltype(pair.a)>>(
-        ioc, pair.a, pair.b, static_cast<std::size_t>(bytes), peer_now_ns() + g_duration_ns);
+        ioc, pair.a, pair.b, static_cast<std::size_t>(bytes), peer_now_ns() + peer_duration_ns);
     pp->server_receive();
     pp->client_send();
     ioc.run();
-    peer_hist_print_rtt(&pp->hist, workload, impl, bytes);
+    peer_hist_print_rtt(&pp->hist, w->name, impl, bytes);
+    return 0;
 }
 
-int w_pingpong_tcp(long bytes) { run_pingpong<tcp_pair>("pingpong_tcp", bytes); return 0; }
-int w_pingpong_unix(long bytes) { run_pingpong<unix_pair>("pingpong_unix", bytes); return 0; }
+// pingpong_tcp / pingpong_unix (arg: 1 for TCP).
+int w_pingpong(const peer_workload* w, long bytes)
+{
+    return w->arg ? run_pingpong<tcp_pair>(w, bytes) : run_pingpong<unix_pair>(w, bytes);
+}
 
 // throughput_oneway: the writer writes one chunk and, when that completes,
 // the next; the reader reads into 64 KiB. One thread runs both.
@@ -326,29 +317,29 @@ struct oneway {
     }
 };
 
-int w_throughput_oneway(long chunk)
+int w_throughput_oneway(const peer_workload* w, long chunk)
 {
     asio::io_context ioc(1);
     tcp_pair pair(ioc);
     uint64_t start = peer_now_ns();
-    oneway ow(ioc, pair.a, pair.b, static_cast<std::size_t>(chunk), start + g_duration_ns);
+    oneway ow(ioc, pair.a, pair.b, static_cast<std::size_t>(chunk), start + peer_duration_ns);
     ow.write_next();
     ow.read_next();
     ioc.run();
-    peer_print_result("throughput_oneway", impl, chunk, "bytes_per_s", "B/s",
-                      static_cast<double>(ow.total) / seconds_since(start, ow.end), 0);
+    peer_print_result(w->name, impl, chunk, "bytes_per_s", "B/s",
+                      static_cast<double>(ow.total) / peer_seconds_since(start, ow.end), 0);
     return 0;
 }
 
 // timer_schedule_cancel: arm a steady_timer 1 s ahead, wait on it, cancel;
 // the aborted waits complete in the poll after each batch of 1000.
-int w_timer_schedule_cancel(long)
+int w_timer_schedule_cancel(const peer_workload* w, long)
 {
     asio::io_context ioc;
     asio::steady_timer timer(ioc);
     uint64_t count = 0, aborted = 0;
     uint64_t start = peer_now_ns();
-    uint64_t deadline = start + g_duration_ns;
+    uint64_t deadline = start + peer_duration_ns;
     uint64_t now;
     do {
         for (int i = 0; i < 1000; ++i) {
@@ -369,8 +360,7 @@ int w_timer_schedule_cancel(long)
                      static_cast<unsigned long long>(count));
         return 1;
     }
-    peer_print_result("timer_schedule_cancel", impl, 0, "rate", "ops/s",
-                      static_cast<double>(count) / seconds_since(start, now), 0);
+    peer_print_rate(w->name, impl, 0, count, start, now);
     return 0;
 }
 
@@ -395,111 +385,36 @@ struct fire_loop {
     }
 };
 
-int w_timer_fire(long)
+int w_timer_fire(const peer_workload* w, long)
 {
     asio::io_context ioc;
     uint64_t start = peer_now_ns();
-    fire_loop fl(ioc, start + g_duration_ns);
+    fire_loop fl(ioc, start + peer_duration_ns);
     fl.arm();
     ioc.run();
     uint64_t end = peer_now_ns();
-    peer_print_result("timer_fire", impl, 0, "rate", "ops/s",
-                      static_cast<double>(fl.count) / seconds_since(start, end), 0);
+    peer_print_rate(w->name, impl, 0, fl.count, start, end);
     return 0;
 }
 
 // ---------------------------------------------------------------------------
 // Command line.
-struct workload {
-    const char* name;
-    int (*run)(long param);
-    long default_param; // 0: the workload takes no parameter
-    long min_param, max_param;
+const peer_workload workloads[] = {
+    {"post_single", w_post_batches, 1000, nullptr},
+    {"post_interleaved", w_post_batches, 100, nullptr},
+    {"post_chain", w_post_chain, 0, nullptr},
+    {"post_cross_thread", w_post_cross_thread, 0, nullptr},
+    {"post_threads", w_post_threads, 0, nullptr},
+    {"pingpong_tcp", w_pingpong, 1, nullptr},
+    {"pingpong_unix", w_pingpong, 0, nullptr},
+    {"throughput_oneway", w_throughput_oneway, 0, nullptr},
+    {"timer_schedule_cancel", w_timer_schedule_cancel, 0, nullptr},
+    {"timer_fire", w_timer_fire, 0, nullptr},
 };
-
-const workload workloads[] = {
-    {"post_single", w_post_single, 0, 0, 0},
-    {"post_interleaved", w_post_interleaved, 0, 0, 0},
-    {"post_chain", w_post_chain, 1, 1, 1 << 20},
-    {"post_cross_thread", w_post_cross_thread, 0, 0, 0},
-    {"post_threads", w_post_threads, 1, 1, 1024},
-    {"pingpong_tcp", w_pingpong_tcp, 64, 1, static_cast<long>(read_buf_size)},
-    {"pingpong_unix", w_pingpong_unix, 64, 1, static_cast<long>(read_buf_size)},
-    {"throughput_oneway", w_throughput_oneway, 65536, 1, 16 << 20},
-    {"timer_schedule_cancel", w_timer_schedule_cancel, 0, 0, 0},
-    {"timer_fire", w_timer_fire, 0, 0, 0},
-};
-
-void usage(const char* prog)
-{
-    std::fprintf(stderr, "usage: %s -w WORKLOAD [-t SECONDS] [-p PARAM]\n  workloads:", prog);
-    for (const auto& w : workloads)
-        std::fprintf(stderr, " %s", w.name);
-    std::fprintf(stderr, "\n");
-}
 
 } // namespace
 
 int main(int argc, char** argv)
 {
-    const char* name = nullptr;
-    const char* param_arg = nullptr;
-    double seconds = 0.5;
-    int opt;
-    while ((opt = getopt(argc, argv, "w:t:p:")) != -1) {
-        char* end;
-        switch (opt) {
-        case 'w':
-            name = optarg;
-            break;
-        case 't':
-            errno = 0;
-            seconds = std::strtod(optarg, &end);
-            if (errno || end == optarg || *end || !(seconds > 0.0 && seconds <= 86400.0)) {
-                usage(argv[0]);
-                return 2;
-            }
-            break;
-        case 'p':
-            param_arg = optarg;
-            break;
-        default:
-            usage(argv[0]);
-            return 2;
-        }
-    }
-    if (!name || optind != argc) {
-        usage(argv[0]);
-        return 2;
-    }
-    const workload* w = nullptr;
-    for (const auto& cand : workloads)
-        if (std::strcmp(cand.name, name) == 0)
-            w = &cand;
-    if (!w) {
-        std::fprintf(stderr, "%s: unknown workload '%s'\n", argv[0], name);
-        usage(argv[0]);
-        return 2;
-    }
-    long param = w->default_param;
-    if (param_arg && w->default_param) {
-        char* end;
-        errno = 0;
-        param = std::strtol(param_arg, &end, 10);
-        if (errno || end == param_arg || *end || param < w->min_param || param > w->max_param) {
-            std::fprintf(stderr, "%s: %s takes -p in [%ld, %ld]\n", argv[0], name, w->min_param,
-                         w->max_param);
-            usage(argv[0]);
-            return 2;
-        }
-    }
-    g_duration_ns = static_cast<uint64_t>(seconds * 1e9);
-    // Safety net: a run that stalls (a lost wake-up, a stuck socket) is killed.
-    alarm(static_cast<unsigned>(seconds) + 30u);
-    try {
-        return w->run(param);
-    } catch (const std::exception& e) {
-        std::fprintf(stderr, "%s: %s\n", argv[0], e.what());
-        return 1;
-    }
+    return peer_main(argc, argv, impl, workloads, std::size(workloads));
 }

@@ -28,12 +28,9 @@
  */
 #define _GNU_SOURCE
 #include "histogram.h"
+#include "cli.h"
+#include "sockets.h"
 
-#include <arpa/inet.h>
-#include <errno.h>
-#include <fcntl.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
 #include <pthread.h>
 #include <sched.h>
 #include <stdatomic.h>
@@ -43,15 +40,7 @@
 #include <unistd.h>
 
 #define IMPL "floor"
-#define READ_BUF_SIZE 65536
-
-static uint64_t g_duration_ns = 500000000u;
-
-static void die(const char *what)
-{
-    fprintf(stderr, "bench-floor: %s: %s\n", what, strerror(errno));
-    exit(1);
-}
+#define READ_BUF_SIZE PEER_READ_BUF_SIZE
 
 #define NOINLINE __attribute__((noinline))
 
@@ -101,9 +90,12 @@ static NOINLINE void count_handler(floor_node *n)
     g_post_count++;
 }
 
-/* post_single / post_interleaved: push a batch, then pop and call until empty. */
-static void run_post_batches(const char *workload, int batch)
+/* post_single / post_interleaved (arg: the batch): push a batch, then pop
+ * and call until empty. */
+static int w_post_batches(const peer_workload *w, long param)
 {
+    (void)param;
+    int batch = (int)w->arg;
     static floor_node nodes[1000];
     floor_queue q;
     floor_queue_init(&q);
@@ -112,7 +104,7 @@ static void run_post_batches(const char *workload, int batch)
     g_post_count = 0;
 
     uint64_t start = peer_now_ns();
-    uint64_t deadline = start + g_duration_ns;
+    uint64_t deadline = start + peer_duration_ns;
     uint64_t now;
     do {
         for (int i = 0; i < batch; i++)
@@ -123,21 +115,7 @@ static void run_post_batches(const char *workload, int batch)
         now = peer_now_ns();
     } while (now < deadline);
 
-    double secs = (double)(now - start) / 1e9;
-    peer_print_result(workload, IMPL, 0, "rate", "ops/s", (double)g_post_count / secs, 0);
-}
-
-static int w_post_single(long param)
-{
-    (void)param;
-    run_post_batches("post_single", 1000);
-    return 0;
-}
-
-static int w_post_interleaved(long param)
-{
-    (void)param;
-    run_post_batches("post_interleaved", 100);
+    peer_print_rate(w->name, IMPL, 0, g_post_count, start, now);
     return 0;
 }
 
@@ -154,17 +132,17 @@ static NOINLINE void chain_handler(floor_node *n)
         floor_queue_push(&g_chain_queue, n);
 }
 
-static int w_post_chain(long chains)
+static int w_post_chain(const peer_workload *w, long chains)
 {
     floor_node *nodes = calloc((size_t)chains, sizeof *nodes);
     if (!nodes)
-        die("calloc");
+        peer_die("calloc");
     floor_queue_init(&g_chain_queue);
     g_post_count = 0;
     g_chain_stopping = false;
 
     uint64_t start = peer_now_ns();
-    g_chain_deadline = start + g_duration_ns;
+    g_chain_deadline = start + peer_duration_ns;
     for (long i = 0; i < chains; i++) {
         nodes[i].fn = chain_handler;
         floor_queue_push(&g_chain_queue, &nodes[i]);
@@ -172,10 +150,9 @@ static int w_post_chain(long chains)
     floor_node *n;
     while ((n = floor_queue_pop(&g_chain_queue)))
         n->fn(n);
-    double secs = (double)(peer_now_ns() - start) / 1e9;
+    uint64_t end = peer_now_ns();
 
-    peer_print_result("post_chain", IMPL, chains, "rate", "ops/s", (double)g_post_count / secs,
-                      0);
+    peer_print_rate(w->name, IMPL, chains, g_post_count, start, end);
     free(nodes);
     return 0;
 }
@@ -234,7 +211,7 @@ static void *xt_producer(void *unused)
     return NULL;
 }
 
-static int w_post_cross_thread(long param)
+static int w_post_cross_thread(const peer_workload *w, long param)
 {
     (void)param;
     g_xt_executed = 0;
@@ -242,10 +219,10 @@ static int w_post_cross_thread(long param)
     atomic_store(&g_xt.tail, 0);
     atomic_store(&g_xt.closed, false);
     uint64_t start = peer_now_ns();
-    g_xt.deadline = start + g_duration_ns;
+    g_xt.deadline = start + peer_duration_ns;
     pthread_t producer;
     if ((errno = pthread_create(&producer, NULL, xt_producer, NULL)))
-        die("pthread_create");
+        peer_die("pthread_create");
 
     uint64_t head = 0;
     unsigned idle = 0;
@@ -268,11 +245,10 @@ static int w_post_cross_thread(long param)
         }
         atomic_store_explicit(&g_xt.head, head, memory_order_release);
     }
-    double secs = (double)(peer_now_ns() - start) / 1e9;
+    uint64_t end = peer_now_ns();
     pthread_join(producer, NULL);
 
-    peer_print_result("post_cross_thread", IMPL, 0, "rate", "ops/s",
-                      (double)g_xt_executed / secs, 0);
+    peer_print_rate(w->name, IMPL, 0, g_xt_executed, start, end);
     return 0;
 }
 
@@ -343,29 +319,28 @@ static void *pt_runner(void *unused)
     }
 }
 
-static int w_post_threads(long threads)
+static int w_post_threads(const peer_workload *w, long threads)
 {
     pthread_t *runners = calloc((size_t)threads, sizeof *runners);
     if (!runners)
-        die("calloc");
+        peer_die("calloc");
     atomic_store(&g_pt_executed, 0);
     atomic_store(&g_pt_feeding, true);
 
     uint64_t start = peer_now_ns();
-    g_pt.deadline = start + g_duration_ns;
+    g_pt.deadline = start + peer_duration_ns;
     pthread_t feeder;
     if ((errno = pthread_create(&feeder, NULL, pt_feeder, NULL)))
-        die("pthread_create");
+        peer_die("pthread_create");
     for (long i = 0; i < threads; i++)
         if ((errno = pthread_create(&runners[i], NULL, pt_runner, NULL)))
-            die("pthread_create");
+            peer_die("pthread_create");
     pthread_join(feeder, NULL);
     for (long i = 0; i < threads; i++)
         pthread_join(runners[i], NULL);
-    double secs = (double)(peer_now_ns() - start) / 1e9;
+    uint64_t end = peer_now_ns();
 
-    peer_print_result("post_threads", IMPL, threads, "rate", "ops/s",
-                      (double)atomic_load(&g_pt_executed) / secs, 0);
+    peer_print_rate(w->name, IMPL, threads, atomic_load(&g_pt_executed), start, end);
     free(runners);
     return 0;
 }
@@ -373,59 +348,6 @@ static int w_post_threads(long threads)
 /* ---------------------------------------------------------------------------
  * Sockets.
  */
-static void set_nodelay(int fd)
-{
-    int one = 1;
-    if (setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one) < 0)
-        die("setsockopt(TCP_NODELAY)");
-}
-
-/* A connected TCP pair over 127.0.0.1 with a kernel-chosen port. */
-static void make_tcp_pair(int fds[2])
-{
-    int lfd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (lfd < 0)
-        die("socket");
-    struct sockaddr_in addr;
-    memset(&addr, 0, sizeof addr);
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    addr.sin_port = 0;
-    socklen_t len = sizeof addr;
-    if (bind(lfd, (struct sockaddr *)&addr, sizeof addr) < 0)
-        die("bind");
-    if (listen(lfd, 1) < 0)
-        die("listen");
-    if (getsockname(lfd, (struct sockaddr *)&addr, &len) < 0)
-        die("getsockname");
-    int cfd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (cfd < 0)
-        die("socket");
-    if (connect(cfd, (struct sockaddr *)&addr, len) < 0)
-        die("connect");
-    int sfd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
-    if (sfd < 0)
-        die("accept");
-    close(lfd);
-    set_nodelay(cfd);
-    set_nodelay(sfd);
-    fds[0] = cfd;
-    fds[1] = sfd;
-}
-
-static void set_nonblocking(int fd)
-{
-    int flags = fcntl(fd, F_GETFL);
-    if (flags < 0 || fcntl(fd, F_SETFL, flags | O_NONBLOCK) < 0)
-        die("fcntl(O_NONBLOCK)");
-}
-
-static void make_unix_pair(int fds[2])
-{
-    if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds) < 0)
-        die("socketpair");
-}
-
 static int write_all(int fd, const char *buf, size_t n)
 {
     while (n > 0) {
@@ -455,13 +377,14 @@ static int read_all(int fd, char *buf, size_t n)
     return 0;
 }
 
-static void run_pingpong(const char *workload, long bytes, bool tcp)
+/* pingpong_tcp / pingpong_unix (arg: 1 for TCP). */
+static int w_pingpong(const peer_workload *w, long bytes)
 {
     int fds[2];
-    if (tcp)
-        make_tcp_pair(fds);
+    if (w->arg)
+        peer_tcp_pair(fds, true);
     else
-        make_unix_pair(fds);
+        peer_unix_pair(fds);
     int cfd = fds[0], sfd = fds[1];
     static char cbuf[READ_BUF_SIZE], sbuf[READ_BUF_SIZE];
     static peer_hist hist;
@@ -469,12 +392,12 @@ static void run_pingpong(const char *workload, long bytes, bool tcp)
     memset(cbuf, 'P', sizeof cbuf);
     size_t n = (size_t)bytes;
 
-    uint64_t deadline = peer_now_ns() + g_duration_ns;
+    uint64_t deadline = peer_now_ns() + peer_duration_ns;
     for (;;) {
         uint64_t t0 = peer_now_ns();
         if (write_all(cfd, cbuf, n) < 0 || read_all(sfd, sbuf, n) < 0 ||
             write_all(sfd, sbuf, n) < 0 || read_all(cfd, cbuf, n) < 0)
-            die("ping-pong");
+            peer_die("ping-pong");
         uint64_t t1 = peer_now_ns();
         peer_hist_record(&hist, t1 - t0);
         if (t1 >= deadline)
@@ -482,18 +405,7 @@ static void run_pingpong(const char *workload, long bytes, bool tcp)
     }
     close(cfd);
     close(sfd);
-    peer_hist_print_rtt(&hist, workload, IMPL, bytes);
-}
-
-static int w_pingpong_tcp(long bytes)
-{
-    run_pingpong("pingpong_tcp", bytes, true);
-    return 0;
-}
-
-static int w_pingpong_unix(long bytes)
-{
-    run_pingpong("pingpong_unix", bytes, false);
+    peer_hist_print_rtt(&hist, w->name, IMPL, bytes);
     return 0;
 }
 
@@ -504,22 +416,22 @@ static int w_pingpong_unix(long bytes)
  * 1 KiB: libuv runs up to 9 write callbacks per loop turn, so its reader
  * gets several chunks per read.) No blocking write: with no other thread to
  * read, it could wait forever. */
-static int w_throughput_oneway(long chunk)
+static int w_throughput_oneway(const peer_workload *w, long chunk)
 {
     int fds[2];
-    make_tcp_pair(fds);
+    peer_tcp_pair(fds, true);
     int wfd = fds[0], rfd = fds[1];
-    set_nonblocking(wfd);
-    set_nonblocking(rfd);
+    peer_set_nonblocking(wfd);
+    peer_set_nonblocking(rfd);
     size_t n = (size_t)chunk;
     char *wbuf = malloc(n);
     static char rbuf[READ_BUF_SIZE];
     if (!wbuf)
-        die("malloc");
+        peer_die("malloc");
     memset(wbuf, 'x', n);
 
     uint64_t start = peer_now_ns();
-    uint64_t deadline = start + g_duration_ns;
+    uint64_t deadline = start + peer_duration_ns;
     uint64_t now;
     uint64_t written = 0, total = 0;
     size_t off = 0;
@@ -529,7 +441,7 @@ static int w_throughput_oneway(long chunk)
             if (w < 0) {
                 if (errno == EAGAIN || errno == EINTR)
                     break;
-                die("write");
+                peer_die("write");
             }
             written += (uint64_t)w;
             off += (size_t)w;
@@ -540,7 +452,7 @@ static int w_throughput_oneway(long chunk)
         if (r > 0)
             total += (uint64_t)r;
         else if (r == 0 || (errno != EAGAIN && errno != EINTR))
-            die("read");
+            peer_die("read");
         now = peer_now_ns();
         if (now >= deadline)
             break;
@@ -549,9 +461,8 @@ static int w_throughput_oneway(long chunk)
     close(rfd);
     free(wbuf);
 
-    double secs = (double)(now - start) / 1e9;
-    peer_print_result("throughput_oneway", IMPL, chunk, "bytes_per_s", "B/s",
-                      (double)total / secs, 0);
+    double secs = peer_seconds_since(start, now);
+    peer_print_result(w->name, IMPL, chunk, "bytes_per_s", "B/s", (double)total / secs, 0);
     return 0;
 }
 
@@ -628,13 +539,13 @@ static NOINLINE void timer_noop(floor_timer *t)
     (void)t;
 }
 
-static int w_timer_schedule_cancel(long param)
+static int w_timer_schedule_cancel(const peer_workload *w, long param)
 {
     (void)param;
     floor_timer t = {.fn = timer_noop};
     uint64_t count = 0;
     uint64_t start = peer_now_ns();
-    uint64_t deadline = start + g_duration_ns;
+    uint64_t deadline = start + peer_duration_ns;
     uint64_t now = start;
     g_heap_size = 0;
     do {
@@ -646,9 +557,7 @@ static int w_timer_schedule_cancel(long param)
         count += 1000;
         now = peer_now_ns();
     } while (now < deadline);
-    double secs = (double)(now - start) / 1e9;
-    peer_print_result("timer_schedule_cancel", IMPL, 0, "rate", "ops/s", (double)count / secs,
-                      0);
+    peer_print_rate(w->name, IMPL, 0, count, start, now);
     return 0;
 }
 
@@ -665,7 +574,7 @@ static NOINLINE void fire_handler(floor_timer *t)
     heap_push(t);
 }
 
-static int w_timer_fire(long param)
+static int w_timer_fire(const peer_workload *w, long param)
 {
     (void)param;
     floor_timer t = {.fn = fire_handler};
@@ -673,7 +582,7 @@ static int w_timer_fire(long param)
     g_fire_count = 0;
     uint64_t start = peer_now_ns();
     g_fire_now = start;
-    g_fire_deadline = start + g_duration_ns;
+    g_fire_deadline = start + peer_duration_ns;
     t.expiry = g_fire_now;
     heap_push(&t);
     while (g_heap_size) {
@@ -685,97 +594,27 @@ static int w_timer_fire(long param)
         heap_remove(min);
         min->fn(min);
     }
-    double secs = (double)(peer_now_ns() - start) / 1e9;
-    peer_print_result("timer_fire", IMPL, 0, "rate", "ops/s", (double)g_fire_count / secs, 0);
+    peer_print_rate(w->name, IMPL, 0, g_fire_count, start, peer_now_ns());
     return 0;
 }
 
 /* ---------------------------------------------------------------------------
  * Command line.
  */
-typedef struct workload {
-    const char *name;
-    int (*run)(long param);
-    long default_param; /* 0: the workload takes no parameter */
-    long min_param, max_param;
-} workload;
-
-static const workload g_workloads[] = {
-    {"post_single", w_post_single, 0, 0, 0},
-    {"post_interleaved", w_post_interleaved, 0, 0, 0},
-    {"post_chain", w_post_chain, 1, 1, 1 << 20},
-    {"post_cross_thread", w_post_cross_thread, 0, 0, 0},
-    {"post_threads", w_post_threads, 1, 1, 1024},
-    {"pingpong_tcp", w_pingpong_tcp, 64, 1, READ_BUF_SIZE},
-    {"pingpong_unix", w_pingpong_unix, 64, 1, READ_BUF_SIZE},
-    {"throughput_oneway", w_throughput_oneway, 65536, 1, 16 << 20},
-    {"timer_schedule_cancel", w_timer_schedule_cancel, 0, 0, 0},
-    {"timer_fire", w_timer_fire, 0, 0, 0},
+static const peer_workload g_workloads[] = {
+    {"post_single", w_post_batches, 1000, NULL},
+    {"post_interleaved", w_post_batches, 100, NULL},
+    {"post_chain", w_post_chain, 0, NULL},
+    {"post_cross_thread", w_post_cross_thread, 0, NULL},
+    {"post_threads", w_post_threads, 0, NULL},
+    {"pingpong_tcp", w_pingpong, 1, NULL},
+    {"pingpong_unix", w_pingpong, 0, NULL},
+    {"throughput_oneway", w_throughput_oneway, 0, NULL},
+    {"timer_schedule_cancel", w_timer_schedule_cancel, 0, NULL},
+    {"timer_fire", w_timer_fire, 0, NULL},
 };
-
-static void usage(const char *prog)
-{
-    fprintf(stderr, "usage: %s -w WORKLOAD [-t SECONDS] [-p PARAM]\n  workloads:", prog);
-    for (size_t i = 0; i < sizeof g_workloads / sizeof g_workloads[0]; i++)
-        fprintf(stderr, " %s", g_workloads[i].name);
-    fprintf(stderr, "\n");
-}
 
 int main(int argc, char **argv)
 {
-    const char *name = NULL;
-    const char *param_arg = NULL;
-    double seconds = 0.5;
-    int opt;
-    while ((opt = getopt(argc, argv, "w:t:p:")) != -1) {
-        char *end;
-        switch (opt) {
-        case 'w':
-            name = optarg;
-            break;
-        case 't':
-            errno = 0;
-            seconds = strtod(optarg, &end);
-            if (errno || end == optarg || *end || !(seconds > 0.0 && seconds <= 86400.0)) {
-                usage(argv[0]);
-                return 2;
-            }
-            break;
-        case 'p':
-            param_arg = optarg;
-            break;
-        default:
-            usage(argv[0]);
-            return 2;
-        }
-    }
-    if (!name || optind != argc) {
-        usage(argv[0]);
-        return 2;
-    }
-    const workload *w = NULL;
-    for (size_t i = 0; i < sizeof g_workloads / sizeof g_workloads[0]; i++)
-        if (strcmp(g_workloads[i].name, name) == 0)
-            w = &g_workloads[i];
-    if (!w) {
-        fprintf(stderr, "%s: unknown workload '%s'\n", argv[0], name);
-        usage(argv[0]);
-        return 2;
-    }
-    long param = w->default_param;
-    if (param_arg && w->default_param) {
-        char *end;
-        errno = 0;
-        param = strtol(param_arg, &end, 10);
-        if (errno || end == param_arg || *end || param < w->min_param || param > w->max_param) {
-            fprintf(stderr, "%s: %s takes -p in [%ld, %ld]\n", argv[0], name, w->min_param,
-                    w->max_param);
-            usage(argv[0]);
-            return 2;
-        }
-    }
-    g_duration_ns = (uint64_t)(seconds * 1e9);
-    /* Safety net: a run that stalls (a lost wake-up, a stuck socket) is killed. */
-    alarm((unsigned)seconds + 30u);
-    return w->run(param);
+    return peer_main(argc, argv, IMPL, g_workloads, sizeof g_workloads / sizeof g_workloads[0]);
 }

@@ -1,8 +1,9 @@
 /*
  * histogram.h: the small pieces every peer and floor program shares: a
- * monotonic clock in nanoseconds, a fixed-size log-linear latency histogram
- * (no allocation per sample; record is a shift, a count-leading-zeros and an
- * increment) and the printer for the one output format:
+ * monotonic clock in nanoseconds (and the seconds between two readings), a
+ * fixed-size log-linear latency histogram (no allocation per sample; record
+ * is a shift, a count-leading-zeros and an increment) and the printers for
+ * the one output format (any figure, the rate, the round-trip figures):
  *
  *     RESULT,<workload>,<impl>,<param>,<metric>,<unit>,<value>
  *
@@ -42,6 +43,11 @@ static inline uint64_t peer_now_ns(void)
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+static inline double peer_seconds_since(uint64_t start_ns, uint64_t end_ns)
+{
+    return (double)(end_ns - start_ns) / 1e9;
 }
 
 static inline void peer_hist_reset(peer_hist *h)
@@ -124,6 +130,14 @@ static inline void peer_print_result(const char *workload, const char *impl, lon
 {
     printf("RESULT,%s,%s,%ld,%s,%s,%.*f\n", workload, impl, param, metric, unit, decimals,
            value);
+}
+
+/* The rate figure: `ops` per second between two clock readings. */
+static inline void peer_print_rate(const char *workload, const char *impl, long param,
+                                   uint64_t ops, uint64_t start_ns, uint64_t end_ns)
+{
+    peer_print_result(workload, impl, param, "rate", "ops/s",
+                      (double)ops / peer_seconds_since(start_ns, end_ns), 0);
 }
 
 /* The four round-trip figures every ping-pong workload reports, in us. */

@@ -39,13 +39,11 @@
  */
 #define _GNU_SOURCE
 #include "histogram.h"
+#include "cli.h"
+#include "sockets.h"
 
-#include <arpa/inet.h>
-#include <errno.h>
 #include <event2/event.h>
 #include <event2/thread.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
 #include <pthread.h>
 #include <sched.h>
 #include <stdatomic.h>
@@ -55,26 +53,14 @@
 #include <unistd.h>
 
 #define IMPL "libevent"
-#define READ_BUF_SIZE 65536
+#define READ_BUF_SIZE PEER_READ_BUF_SIZE
 
-static uint64_t g_duration_ns = 500000000u;
 static struct event_base *g_base;
-
-static void die(const char *what)
-{
-    fprintf(stderr, "bench-libevent: %s: %s\n", what, strerror(errno));
-    exit(1);
-}
 
 static void die_msg(const char *what)
 {
     fprintf(stderr, "bench-libevent: %s failed\n", what);
     exit(1);
-}
-
-static double seconds_since(uint64_t start, uint64_t end)
-{
-    return (double)(end - start) / 1e9;
 }
 
 static void new_base(void)
@@ -99,8 +85,8 @@ static void must_add(struct event *ev, const struct timeval *tv)
 }
 
 /* ---------------------------------------------------------------------------
- * post_single / post_interleaved: activate a batch of events from outside
- * the loop, then one non-blocking loop pass runs them.
+ * post_single / post_interleaved (arg: the batch): activate a batch of events
+ * from outside the loop, then one non-blocking loop pass runs them.
  */
 static uint64_t g_count;
 
@@ -112,8 +98,10 @@ static void post_cb(evutil_socket_t fd, short what, void *arg)
     g_count++;
 }
 
-static void run_post_batches(const char *workload, int batch)
+static int w_post_batches(const peer_workload *w, long param)
 {
+    (void)param;
+    int batch = (int)w->arg;
     new_base();
     struct event *evs[1000];
     for (int i = 0; i < batch; i++)
@@ -122,7 +110,7 @@ static void run_post_batches(const char *workload, int batch)
     uint64_t posted = 0;
 
     uint64_t start = peer_now_ns();
-    uint64_t deadline = start + g_duration_ns;
+    uint64_t deadline = start + peer_duration_ns;
     uint64_t now;
     do {
         for (int i = 0; i < batch; i++)
@@ -140,21 +128,7 @@ static void run_post_batches(const char *workload, int batch)
                 (unsigned long long)posted);
         exit(1);
     }
-    peer_print_result(workload, IMPL, 0, "rate", "ops/s",
-                      (double)g_count / seconds_since(start, now), 0);
-}
-
-static int w_post_single(long param)
-{
-    (void)param;
-    run_post_batches("post_single", 1000);
-    return 0;
-}
-
-static int w_post_interleaved(long param)
-{
-    (void)param;
-    run_post_batches("post_interleaved", 100);
+    peer_print_rate(w->name, IMPL, 0, g_count, start, now);
     return 0;
 }
 
@@ -172,19 +146,19 @@ static void chain_cb(evutil_socket_t fd, short what, void *arg)
         event_active((struct event *)arg, EV_READ, 0);
 }
 
-static int w_post_chain(long chains)
+static int w_post_chain(const peer_workload *w, long chains)
 {
     new_base();
     struct event **evs = calloc((size_t)chains, sizeof *evs);
     if (!evs)
-        die("calloc");
+        peer_die("calloc");
     for (long i = 0; i < chains; i++)
         evs[i] = must_event(-1, 0, chain_cb, event_self_cbarg());
     g_count = 0;
     g_chain_stopping = false;
 
     uint64_t start = peer_now_ns();
-    g_chain_deadline = start + g_duration_ns;
+    g_chain_deadline = start + peer_duration_ns;
     for (long i = 0; i < chains; i++)
         event_active(evs[i], EV_READ, 0);
     event_base_dispatch(g_base);
@@ -194,8 +168,7 @@ static int w_post_chain(long chains)
         event_free(evs[i]);
     free(evs);
     event_base_free(g_base);
-    peer_print_result("post_chain", IMPL, chains, "rate", "ops/s",
-                      (double)g_count / seconds_since(start, end), 0);
+    peer_print_rate(w->name, IMPL, chains, g_count, start, end);
     return 0;
 }
 
@@ -247,7 +220,7 @@ static void *xt_producer(void *unused)
     return NULL;
 }
 
-static int w_post_cross_thread(long param)
+static int w_post_cross_thread(const peer_workload *w, long param)
 {
     (void)param;
     if (evthread_use_pthreads() < 0)
@@ -259,10 +232,10 @@ static int w_post_cross_thread(long param)
     atomic_store(&g_xt.executed, 0);
 
     uint64_t start = peer_now_ns();
-    g_xt.deadline = start + g_duration_ns;
+    g_xt.deadline = start + peer_duration_ns;
     pthread_t producer;
     if ((errno = pthread_create(&producer, NULL, xt_producer, NULL)))
-        die("pthread_create");
+        peer_die("pthread_create");
     event_base_loop(g_base, EVLOOP_NO_EXIT_ON_EMPTY);
     pthread_join(producer, NULL);
 
@@ -270,60 +243,19 @@ static int w_post_cross_thread(long param)
         event_free(g_xt.pool[i]);
     event_free(g_xt.stop);
     event_base_free(g_base);
-    peer_print_result("post_cross_thread", IMPL, 0, "rate", "ops/s",
-                      (double)atomic_load(&g_xt.executed) / seconds_since(start, g_xt.end), 0);
+    peer_print_rate(w->name, IMPL, 0, atomic_load(&g_xt.executed), start, g_xt.end);
     return 0;
 }
 
 /* ---------------------------------------------------------------------------
  * Sockets.
  */
-static void set_nodelay(int fd)
-{
-    int one = 1;
-    if (setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one) < 0)
-        die("setsockopt(TCP_NODELAY)");
-}
-
-/* A connected TCP pair over 127.0.0.1 with a kernel-chosen port. */
-static void make_tcp_pair(int fds[2])
-{
-    int lfd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (lfd < 0)
-        die("socket");
-    struct sockaddr_in addr;
-    memset(&addr, 0, sizeof addr);
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    addr.sin_port = 0;
-    socklen_t len = sizeof addr;
-    if (bind(lfd, (struct sockaddr *)&addr, sizeof addr) < 0)
-        die("bind");
-    if (listen(lfd, 1) < 0)
-        die("listen");
-    if (getsockname(lfd, (struct sockaddr *)&addr, &len) < 0)
-        die("getsockname");
-    int cfd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (cfd < 0)
-        die("socket");
-    if (connect(cfd, (struct sockaddr *)&addr, len) < 0)
-        die("connect");
-    int sfd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
-    if (sfd < 0)
-        die("accept");
-    close(lfd);
-    set_nodelay(cfd);
-    set_nodelay(sfd);
-    fds[0] = cfd;
-    fds[1] = sfd;
-}
-
 static void make_pair(int fds[2], bool tcp)
 {
     if (tcp)
-        make_tcp_pair(fds);
-    else if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds) < 0)
-        die("socketpair");
+        peer_tcp_pair(fds, true);
+    else
+        peer_unix_pair(fds);
     if (evutil_make_socket_nonblocking(fds[0]) < 0 || evutil_make_socket_nonblocking(fds[1]) < 0)
         die_msg("evutil_make_socket_nonblocking");
 }
@@ -360,7 +292,7 @@ static void conn_flush(conn *c)
             if (errno == EINTR)
                 continue;
             if (errno != EAGAIN && errno != EWOULDBLOCK)
-                die("write");
+                peer_die("write");
             if (!c->wev_armed) {
                 must_add(c->wev, NULL);
                 c->wev_armed = true;
@@ -397,7 +329,7 @@ static bool pp_read(conn *c)
     if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
         return false;
     if (r <= 0)
-        die("read");
+        peer_die("read");
     c->got += (size_t)r;
     if (c->got < g_pp.n)
         return false;
@@ -453,8 +385,10 @@ static void conn_close(conn *c)
     close(c->fd);
 }
 
-static void run_pingpong(const char *workload, long bytes, bool tcp)
+/* pingpong_tcp / pingpong_unix (arg: 1 for TCP). */
+static int w_pingpong(const peer_workload *w, long bytes)
 {
+    bool tcp = w->arg != 0;
     int fds[2];
     make_pair(fds, tcp);
     new_base();
@@ -464,25 +398,14 @@ static void run_pingpong(const char *workload, long bytes, bool tcp)
     conn_open(&g_pp.client, fds[0], pp_client_read_cb);
     conn_open(&g_pp.server, fds[1], pp_server_read_cb);
 
-    g_pp.deadline = peer_now_ns() + g_duration_ns;
+    g_pp.deadline = peer_now_ns() + peer_duration_ns;
     pp_client_send();
     event_base_dispatch(g_base);
 
     conn_close(&g_pp.client);
     conn_close(&g_pp.server);
     event_base_free(g_base);
-    peer_hist_print_rtt(&g_pp.hist, workload, IMPL, bytes);
-}
-
-static int w_pingpong_tcp(long bytes)
-{
-    run_pingpong("pingpong_tcp", bytes, true);
-    return 0;
-}
-
-static int w_pingpong_unix(long bytes)
-{
-    run_pingpong("pingpong_unix", bytes, false);
+    peer_hist_print_rtt(&g_pp.hist, w->name, IMPL, bytes);
     return 0;
 }
 
@@ -504,7 +427,7 @@ static void tp_write_cb(evutil_socket_t fd, short what, void *arg)
     ssize_t w = send(fd, g_tp.chunk + g_tp.off, g_tp.n - g_tp.off, MSG_NOSIGNAL);
     if (w < 0) {
         if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
-            die("write");
+            peer_die("write");
         return;
     }
     g_tp.off += (size_t)w;
@@ -520,7 +443,7 @@ static void tp_read_cb(evutil_socket_t fd, short what, void *arg)
     if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
         return;
     if (r <= 0)
-        die("read");
+        peer_die("read");
     g_tp.total += (uint64_t)r;
     uint64_t now = peer_now_ns();
     if (now >= g_tp.deadline) {
@@ -529,7 +452,7 @@ static void tp_read_cb(evutil_socket_t fd, short what, void *arg)
     }
 }
 
-static int w_throughput_oneway(long chunk)
+static int w_throughput_oneway(const peer_workload *w, long chunk)
 {
     int fds[2];
     make_pair(fds, true);
@@ -541,13 +464,13 @@ static int w_throughput_oneway(long chunk)
     g_tp.total = 0;
     g_tp.chunk = malloc(g_tp.n);
     if (!g_tp.chunk)
-        die("malloc");
+        peer_die("malloc");
     memset(g_tp.chunk, 'x', g_tp.n);
     struct event *wev = must_event(g_tp.wfd, EV_WRITE | EV_PERSIST, tp_write_cb, NULL);
     struct event *rev = must_event(g_tp.rfd, EV_READ | EV_PERSIST, tp_read_cb, NULL);
 
     uint64_t start = peer_now_ns();
-    g_tp.deadline = start + g_duration_ns;
+    g_tp.deadline = start + peer_duration_ns;
     must_add(wev, NULL);
     must_add(rev, NULL);
     event_base_dispatch(g_base);
@@ -558,8 +481,8 @@ static int w_throughput_oneway(long chunk)
     close(g_tp.wfd);
     close(g_tp.rfd);
     free(g_tp.chunk);
-    peer_print_result("throughput_oneway", IMPL, chunk, "bytes_per_s", "B/s",
-                      (double)g_tp.total / seconds_since(start, g_tp.end), 0);
+    peer_print_result(w->name, IMPL, chunk, "bytes_per_s", "B/s",
+                      (double)g_tp.total / peer_seconds_since(start, g_tp.end), 0);
     return 0;
 }
 
@@ -574,7 +497,7 @@ static void timer_noop_cb(evutil_socket_t fd, short what, void *arg)
 }
 
 /* evtimer_add 1 s ahead, evtimer_del; a non-blocking loop pass every 1000. */
-static int w_timer_schedule_cancel(long param)
+static int w_timer_schedule_cancel(const peer_workload *w, long param)
 {
     (void)param;
     new_base();
@@ -582,7 +505,7 @@ static int w_timer_schedule_cancel(long param)
     const struct timeval one_second = {1, 0};
     uint64_t count = 0;
     uint64_t start = peer_now_ns();
-    uint64_t deadline = start + g_duration_ns;
+    uint64_t deadline = start + peer_duration_ns;
     uint64_t now;
     do {
         for (int i = 0; i < 1000; i++) {
@@ -595,8 +518,7 @@ static int w_timer_schedule_cancel(long param)
     } while (now < deadline);
     event_free(ev);
     event_base_free(g_base);
-    peer_print_result("timer_schedule_cancel", IMPL, 0, "rate", "ops/s",
-                      (double)count / seconds_since(start, now), 0);
+    peer_print_rate(w->name, IMPL, 0, count, start, now);
     return 0;
 }
 
@@ -612,118 +534,40 @@ static void fire_cb(evutil_socket_t fd, short what, void *arg)
     evtimer_add((struct event *)arg, &g_zero_delay);
 }
 
-static int w_timer_fire(long param)
+static int w_timer_fire(const peer_workload *w, long param)
 {
     (void)param;
     new_base();
     struct event *ev = must_event(-1, 0, fire_cb, event_self_cbarg());
     g_count = 0;
     uint64_t start = peer_now_ns();
-    g_fire_deadline = start + g_duration_ns;
+    g_fire_deadline = start + peer_duration_ns;
     must_add(ev, &g_zero_delay);
     event_base_dispatch(g_base);
     uint64_t end = peer_now_ns();
     event_free(ev);
     event_base_free(g_base);
-    peer_print_result("timer_fire", IMPL, 0, "rate", "ops/s",
-                      (double)g_count / seconds_since(start, end), 0);
+    peer_print_rate(w->name, IMPL, 0, g_count, start, end);
     return 0;
 }
 
 /* ---------------------------------------------------------------------------
  * Command line.
  */
-typedef struct workload {
-    const char *name;
-    int (*run)(long param);
-    long default_param; /* 0: the workload takes no parameter */
-    long min_param, max_param;
-    const char *skipped; /* why libevent has no version of it */
-} workload;
-
-static const workload g_workloads[] = {
-    {"post_single", w_post_single, 0, 0, 0, NULL},
-    {"post_interleaved", w_post_interleaved, 0, 0, 0, NULL},
-    {"post_chain", w_post_chain, 1, 1, 1 << 20, NULL},
-    {"post_cross_thread", w_post_cross_thread, 0, 0, 0, NULL},
-    {"post_threads", NULL, 1, 1, 1024,
-     "an event_base is dispatched by one thread at a time"},
-    {"pingpong_tcp", w_pingpong_tcp, 64, 1, READ_BUF_SIZE, NULL},
-    {"pingpong_unix", w_pingpong_unix, 64, 1, READ_BUF_SIZE, NULL},
-    {"throughput_oneway", w_throughput_oneway, 65536, 1, 16 << 20, NULL},
-    {"timer_schedule_cancel", w_timer_schedule_cancel, 0, 0, 0, NULL},
-    {"timer_fire", w_timer_fire, 0, 0, 0, NULL},
+static const peer_workload g_workloads[] = {
+    {"post_single", w_post_batches, 1000, NULL},
+    {"post_interleaved", w_post_batches, 100, NULL},
+    {"post_chain", w_post_chain, 0, NULL},
+    {"post_cross_thread", w_post_cross_thread, 0, NULL},
+    {"post_threads", NULL, 0, "an event_base is dispatched by one thread at a time"},
+    {"pingpong_tcp", w_pingpong, 1, NULL},
+    {"pingpong_unix", w_pingpong, 0, NULL},
+    {"throughput_oneway", w_throughput_oneway, 0, NULL},
+    {"timer_schedule_cancel", w_timer_schedule_cancel, 0, NULL},
+    {"timer_fire", w_timer_fire, 0, NULL},
 };
-
-static void usage(const char *prog)
-{
-    fprintf(stderr, "usage: %s -w WORKLOAD [-t SECONDS] [-p PARAM]\n  workloads:", prog);
-    for (size_t i = 0; i < sizeof g_workloads / sizeof g_workloads[0]; i++)
-        if (g_workloads[i].run)
-            fprintf(stderr, " %s", g_workloads[i].name);
-    fprintf(stderr, "\n");
-}
 
 int main(int argc, char **argv)
 {
-    const char *name = NULL;
-    const char *param_arg = NULL;
-    double seconds = 0.5;
-    int opt;
-    while ((opt = getopt(argc, argv, "w:t:p:")) != -1) {
-        char *end;
-        switch (opt) {
-        case 'w':
-            name = optarg;
-            break;
-        case 't':
-            errno = 0;
-            seconds = strtod(optarg, &end);
-            if (errno || end == optarg || *end || !(seconds > 0.0 && seconds <= 86400.0)) {
-                usage(argv[0]);
-                return 2;
-            }
-            break;
-        case 'p':
-            param_arg = optarg;
-            break;
-        default:
-            usage(argv[0]);
-            return 2;
-        }
-    }
-    if (!name || optind != argc) {
-        usage(argv[0]);
-        return 2;
-    }
-    const workload *w = NULL;
-    for (size_t i = 0; i < sizeof g_workloads / sizeof g_workloads[0]; i++)
-        if (strcmp(g_workloads[i].name, name) == 0)
-            w = &g_workloads[i];
-    if (!w) {
-        fprintf(stderr, "%s: unknown workload '%s'\n", argv[0], name);
-        usage(argv[0]);
-        return 2;
-    }
-    if (!w->run) {
-        fprintf(stderr, "%s: %s is not available for libevent: %s\n", argv[0], name, w->skipped);
-        usage(argv[0]);
-        return 2;
-    }
-    long param = w->default_param;
-    if (param_arg && w->default_param) {
-        char *end;
-        errno = 0;
-        param = strtol(param_arg, &end, 10);
-        if (errno || end == param_arg || *end || param < w->min_param || param > w->max_param) {
-            fprintf(stderr, "%s: %s takes -p in [%ld, %ld]\n", argv[0], name, w->min_param,
-                    w->max_param);
-            usage(argv[0]);
-            return 2;
-        }
-    }
-    g_duration_ns = (uint64_t)(seconds * 1e9);
-    /* Safety net: a run that stalls (a lost wake-up, a stuck socket) is killed. */
-    alarm((unsigned)seconds + 30u);
-    return w->run(param);
+    return peer_main(argc, argv, IMPL, g_workloads, sizeof g_workloads / sizeof g_workloads[0]);
 }

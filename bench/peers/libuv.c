@@ -29,12 +29,9 @@
  */
 #define _GNU_SOURCE
 #include "histogram.h"
+#include "cli.h"
+#include "sockets.h"
 
-#include <arpa/inet.h>
-#include <errno.h>
-#include <fcntl.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
 #include <sched.h>
 #include <stdbool.h>
 #include <stdlib.h>
@@ -43,16 +40,9 @@
 #include <uv.h>
 
 #define IMPL "libuv"
-#define READ_BUF_SIZE 65536
+#define READ_BUF_SIZE PEER_READ_BUF_SIZE
 
-static uint64_t g_duration_ns = 500000000u;
 static uv_loop_t g_loop;
-
-static void die(const char *what)
-{
-    fprintf(stderr, "bench-libuv: %s: %s\n", what, strerror(errno));
-    exit(1);
-}
 
 static void check(int r, const char *what)
 {
@@ -60,11 +50,6 @@ static void check(int r, const char *what)
         fprintf(stderr, "bench-libuv: %s: %s\n", what, uv_strerror(r));
         exit(1);
     }
-}
-
-static double seconds_since(uint64_t start, uint64_t end)
-{
-    return (double)(end - start) / 1e9;
 }
 
 /* Close every handle still open, let the close callbacks run, free the loop. */
@@ -157,7 +142,7 @@ static void xt_async_cb(uv_async_t *handle)
     uv_mutex_unlock(&g_xt.mu);
 }
 
-static int w_post_cross_thread(long param)
+static int w_post_cross_thread(const peer_workload *w, long param)
 {
     (void)param;
     check(uv_loop_init(&g_loop), "uv_loop_init");
@@ -166,7 +151,7 @@ static int w_post_cross_thread(long param)
     g_xt.head = g_xt.tail = g_xt.executed = 0;
 
     uint64_t start = peer_now_ns();
-    g_xt.deadline = start + g_duration_ns;
+    g_xt.deadline = start + peer_duration_ns;
     uv_thread_t producer;
     check(uv_thread_create(&producer, xt_producer, NULL), "uv_thread_create");
     uv_run(&g_loop, UV_RUN_DEFAULT);
@@ -174,52 +159,13 @@ static int w_post_cross_thread(long param)
     finish_loop();
     uv_mutex_destroy(&g_xt.mu);
 
-    peer_print_result("post_cross_thread", IMPL, 0, "rate", "ops/s",
-                      (double)g_xt.executed / seconds_since(start, g_xt.end), 0);
+    peer_print_rate(w->name, IMPL, 0, g_xt.executed, start, g_xt.end);
     return 0;
 }
 
 /* ---------------------------------------------------------------------------
  * Sockets.
  */
-static void set_nonblocking(int fd)
-{
-    int flags = fcntl(fd, F_GETFL);
-    if (flags < 0 || fcntl(fd, F_SETFL, flags | O_NONBLOCK) < 0)
-        die("fcntl(O_NONBLOCK)");
-}
-
-/* A connected TCP pair over 127.0.0.1 with a kernel-chosen port. */
-static void make_tcp_pair(int fds[2])
-{
-    int lfd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (lfd < 0)
-        die("socket");
-    struct sockaddr_in addr;
-    memset(&addr, 0, sizeof addr);
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    addr.sin_port = 0;
-    socklen_t len = sizeof addr;
-    if (bind(lfd, (struct sockaddr *)&addr, sizeof addr) < 0)
-        die("bind");
-    if (listen(lfd, 1) < 0)
-        die("listen");
-    if (getsockname(lfd, (struct sockaddr *)&addr, &len) < 0)
-        die("getsockname");
-    int cfd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (cfd < 0)
-        die("socket");
-    if (connect(cfd, (struct sockaddr *)&addr, len) < 0)
-        die("connect");
-    int sfd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
-    if (sfd < 0)
-        die("accept");
-    close(lfd);
-    fds[0] = cfd;
-    fds[1] = sfd;
-}
-
 typedef union stream_storage {
     uv_handle_t handle;
     uv_stream_t stream;
@@ -230,7 +176,7 @@ typedef union stream_storage {
 /* Wrap a connected socket in a uv_tcp_t (tcp) or a uv_pipe_t (Unix). */
 static uv_stream_t *open_stream(stream_storage *s, int fd, bool tcp, void *data)
 {
-    set_nonblocking(fd);
+    peer_set_nonblocking(fd);
     if (tcp) {
         check(uv_tcp_init(&g_loop, &s->tcp), "uv_tcp_init");
         check(uv_tcp_open(&s->tcp, fd), "uv_tcp_open");
@@ -295,16 +241,24 @@ static void pp_client_send(void)
     pp_write(&g_pp.client, g_pp.out);
 }
 
+/* Counts what a read brought; true once all n bytes are in. */
+static bool pp_read_all(pp_side *side, ssize_t nread, const char *what)
+{
+    if (nread < 0)
+        check((int)nread, what);
+    side->got += (size_t)nread;
+    if (side->got < g_pp.n)
+        return false;
+    side->got = 0;
+    return true;
+}
+
 static void pp_client_read_cb(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
 {
     (void)s;
     (void)buf;
-    if (nread < 0)
-        check((int)nread, "client read");
-    g_pp.client.got += (size_t)nread;
-    if (g_pp.client.got < g_pp.n)
+    if (!pp_read_all(&g_pp.client, nread, "client read"))
         return;
-    g_pp.client.got = 0;
     uint64_t t1 = peer_now_ns();
     peer_hist_record(&g_pp.hist, t1 - g_pp.t0);
     if (t1 >= g_pp.deadline) {
@@ -318,22 +272,19 @@ static void pp_server_read_cb(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf
 {
     (void)s;
     (void)buf;
-    if (nread < 0)
-        check((int)nread, "server read");
-    g_pp.server.got += (size_t)nread;
-    if (g_pp.server.got < g_pp.n)
-        return;
-    g_pp.server.got = 0;
-    pp_write(&g_pp.server, g_pp.server.buf);
+    if (pp_read_all(&g_pp.server, nread, "server read"))
+        pp_write(&g_pp.server, g_pp.server.buf);
 }
 
-static void run_pingpong(const char *workload, long bytes, bool tcp)
+/* pingpong_tcp / pingpong_unix (arg: 1 for TCP). */
+static int w_pingpong(const peer_workload *w, long bytes)
 {
+    bool tcp = w->arg != 0;
     int fds[2];
     if (tcp)
-        make_tcp_pair(fds);
-    else if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds) < 0)
-        die("socketpair");
+        peer_tcp_pair(fds, false);
+    else
+        peer_unix_pair(fds);
     check(uv_loop_init(&g_loop), "uv_loop_init");
     g_pp.n = (size_t)bytes;
     memset(g_pp.out, 'P', sizeof g_pp.out);
@@ -343,22 +294,11 @@ static void run_pingpong(const char *workload, long bytes, bool tcp)
     check(uv_read_start(g_pp.client.stream, pp_alloc_cb, pp_client_read_cb), "uv_read_start");
     check(uv_read_start(g_pp.server.stream, pp_alloc_cb, pp_server_read_cb), "uv_read_start");
 
-    g_pp.deadline = peer_now_ns() + g_duration_ns;
+    g_pp.deadline = peer_now_ns() + peer_duration_ns;
     pp_client_send();
     uv_run(&g_loop, UV_RUN_DEFAULT);
     finish_loop();
-    peer_hist_print_rtt(&g_pp.hist, workload, IMPL, bytes);
-}
-
-static int w_pingpong_tcp(long bytes)
-{
-    run_pingpong("pingpong_tcp", bytes, true);
-    return 0;
-}
-
-static int w_pingpong_unix(long bytes)
-{
-    run_pingpong("pingpong_unix", bytes, false);
+    peer_hist_print_rtt(&g_pp.hist, w->name, IMPL, bytes);
     return 0;
 }
 
@@ -415,29 +355,29 @@ static void tp_read_cb(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
     }
 }
 
-static int w_throughput_oneway(long chunk)
+static int w_throughput_oneway(const peer_workload *w, long chunk)
 {
     int fds[2];
-    make_tcp_pair(fds);
+    peer_tcp_pair(fds, false);
     check(uv_loop_init(&g_loop), "uv_loop_init");
     g_tp.n = (size_t)chunk;
     g_tp.chunk = malloc(g_tp.n);
     if (!g_tp.chunk)
-        die("malloc");
+        peer_die("malloc");
     memset(g_tp.chunk, 'x', g_tp.n);
     g_tp.writer = open_stream(&g_tp.wh, fds[0], true, NULL);
     g_tp.reader = open_stream(&g_tp.rh, fds[1], true, NULL);
 
     uint64_t start = peer_now_ns();
-    g_tp.deadline = start + g_duration_ns;
+    g_tp.deadline = start + peer_duration_ns;
     tp_write_next();
     check(uv_read_start(g_tp.reader, tp_alloc_cb, tp_read_cb), "uv_read_start");
     uv_run(&g_loop, UV_RUN_DEFAULT);
     finish_loop();
     free(g_tp.chunk);
 
-    peer_print_result("throughput_oneway", IMPL, chunk, "bytes_per_s", "B/s",
-                      (double)g_tp.total / seconds_since(start, g_tp.end), 0);
+    peer_print_result(w->name, IMPL, chunk, "bytes_per_s", "B/s",
+                      (double)g_tp.total / peer_seconds_since(start, g_tp.end), 0);
     return 0;
 }
 
@@ -450,7 +390,7 @@ static void timer_noop_cb(uv_timer_t *t)
 }
 
 /* Start a 1 s timer and stop it; a non-blocking loop turn every 1000. */
-static int w_timer_schedule_cancel(long param)
+static int w_timer_schedule_cancel(const peer_workload *w, long param)
 {
     (void)param;
     check(uv_loop_init(&g_loop), "uv_loop_init");
@@ -458,7 +398,7 @@ static int w_timer_schedule_cancel(long param)
     check(uv_timer_init(&g_loop, &timer), "uv_timer_init");
     uint64_t count = 0;
     uint64_t start = peer_now_ns();
-    uint64_t deadline = start + g_duration_ns;
+    uint64_t deadline = start + peer_duration_ns;
     uint64_t now;
     do {
         for (int i = 0; i < 1000; i++) {
@@ -470,8 +410,7 @@ static int w_timer_schedule_cancel(long param)
         now = peer_now_ns();
     } while (now < deadline);
     finish_loop();
-    peer_print_result("timer_schedule_cancel", IMPL, 0, "rate", "ops/s",
-                      (double)count / seconds_since(start, now), 0);
+    peer_print_rate(w->name, IMPL, 0, count, start, now);
     return 0;
 }
 
@@ -484,118 +423,41 @@ static void fire_cb(uv_timer_t *t)
     uv_timer_start(t, fire_cb, 0, 0);
 }
 
-static int w_timer_fire(long param)
+static int w_timer_fire(const peer_workload *w, long param)
 {
     (void)param;
     check(uv_loop_init(&g_loop), "uv_loop_init");
     uv_timer_t timer;
     check(uv_timer_init(&g_loop, &timer), "uv_timer_init");
     uint64_t start = peer_now_ns();
-    g_fire_deadline = start + g_duration_ns;
+    g_fire_deadline = start + peer_duration_ns;
     check(uv_timer_start(&timer, fire_cb, 0, 0), "uv_timer_start");
     uv_run(&g_loop, UV_RUN_DEFAULT);
     uint64_t end = peer_now_ns();
     finish_loop();
-    peer_print_result("timer_fire", IMPL, 0, "rate", "ops/s",
-                      (double)g_fire_count / seconds_since(start, end), 0);
+    peer_print_rate(w->name, IMPL, 0, g_fire_count, start, end);
     return 0;
 }
 
 /* ---------------------------------------------------------------------------
  * Command line.
  */
-typedef struct workload {
-    const char *name;
-    int (*run)(long param);
-    long default_param; /* 0: the workload takes no parameter */
-    long min_param, max_param;
-    const char *skipped; /* why libuv has no version of it */
-} workload;
-
 #define NO_POST "libuv has no same-thread post (uv_idle is one callback per loop turn)"
 
-static const workload g_workloads[] = {
-    {"post_single", NULL, 0, 0, 0, NO_POST},
-    {"post_interleaved", NULL, 0, 0, 0, NO_POST},
-    {"post_chain", NULL, 1, 1, 1 << 20, NO_POST},
-    {"post_cross_thread", w_post_cross_thread, 0, 0, 0, NULL},
-    {"post_threads", NULL, 1, 1, 1024, "a uv_loop_t is run by one thread only"},
-    {"pingpong_tcp", w_pingpong_tcp, 64, 1, READ_BUF_SIZE, NULL},
-    {"pingpong_unix", w_pingpong_unix, 64, 1, READ_BUF_SIZE, NULL},
-    {"throughput_oneway", w_throughput_oneway, 65536, 1, 16 << 20, NULL},
-    {"timer_schedule_cancel", w_timer_schedule_cancel, 0, 0, 0, NULL},
-    {"timer_fire", w_timer_fire, 0, 0, 0, NULL},
+static const peer_workload g_workloads[] = {
+    {"post_single", NULL, 0, NO_POST},
+    {"post_interleaved", NULL, 0, NO_POST},
+    {"post_chain", NULL, 0, NO_POST},
+    {"post_cross_thread", w_post_cross_thread, 0, NULL},
+    {"post_threads", NULL, 0, "a uv_loop_t is run by one thread only"},
+    {"pingpong_tcp", w_pingpong, 1, NULL},
+    {"pingpong_unix", w_pingpong, 0, NULL},
+    {"throughput_oneway", w_throughput_oneway, 0, NULL},
+    {"timer_schedule_cancel", w_timer_schedule_cancel, 0, NULL},
+    {"timer_fire", w_timer_fire, 0, NULL},
 };
-
-static void usage(const char *prog)
-{
-    fprintf(stderr, "usage: %s -w WORKLOAD [-t SECONDS] [-p PARAM]\n  workloads:", prog);
-    for (size_t i = 0; i < sizeof g_workloads / sizeof g_workloads[0]; i++)
-        if (g_workloads[i].run)
-            fprintf(stderr, " %s", g_workloads[i].name);
-    fprintf(stderr, "\n");
-}
 
 int main(int argc, char **argv)
 {
-    const char *name = NULL;
-    const char *param_arg = NULL;
-    double seconds = 0.5;
-    int opt;
-    while ((opt = getopt(argc, argv, "w:t:p:")) != -1) {
-        char *end;
-        switch (opt) {
-        case 'w':
-            name = optarg;
-            break;
-        case 't':
-            errno = 0;
-            seconds = strtod(optarg, &end);
-            if (errno || end == optarg || *end || !(seconds > 0.0 && seconds <= 86400.0)) {
-                usage(argv[0]);
-                return 2;
-            }
-            break;
-        case 'p':
-            param_arg = optarg;
-            break;
-        default:
-            usage(argv[0]);
-            return 2;
-        }
-    }
-    if (!name || optind != argc) {
-        usage(argv[0]);
-        return 2;
-    }
-    const workload *w = NULL;
-    for (size_t i = 0; i < sizeof g_workloads / sizeof g_workloads[0]; i++)
-        if (strcmp(g_workloads[i].name, name) == 0)
-            w = &g_workloads[i];
-    if (!w) {
-        fprintf(stderr, "%s: unknown workload '%s'\n", argv[0], name);
-        usage(argv[0]);
-        return 2;
-    }
-    if (!w->run) {
-        fprintf(stderr, "%s: %s is not available for libuv: %s\n", argv[0], name, w->skipped);
-        usage(argv[0]);
-        return 2;
-    }
-    long param = w->default_param;
-    if (param_arg && w->default_param) {
-        char *end;
-        errno = 0;
-        param = strtol(param_arg, &end, 10);
-        if (errno || end == param_arg || *end || param < w->min_param || param > w->max_param) {
-            fprintf(stderr, "%s: %s takes -p in [%ld, %ld]\n", argv[0], name, w->min_param,
-                    w->max_param);
-            usage(argv[0]);
-            return 2;
-        }
-    }
-    g_duration_ns = (uint64_t)(seconds * 1e9);
-    /* Safety net: a run that stalls (a lost wake-up, a stuck socket) is killed. */
-    alarm((unsigned)seconds + 30u);
-    return w->run(param);
+    return peer_main(argc, argv, IMPL, g_workloads, sizeof g_workloads / sizeof g_workloads[0]);
 }
