@@ -64,7 +64,10 @@ void io_perform(io_op *op)
     op->bytes = n > 0 ? (size_t)n : 0;
 }
 
-static bool would_block(const io_op *op) { return would_block_errno(op->errn); }
+static bool would_block(const io_op *op)
+{
+    return would_block_errno(op->errn);
+}
 
 static void fail_op(io_op *op, int err)
 {

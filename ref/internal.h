@@ -52,7 +52,10 @@ typedef struct sl_op_queue {
 #define OPQ_DEPTH_OF(q) 0L
 #endif
 
-static inline bool op_queue_empty(const sl_op_queue *q) { return !q->head; }
+static inline bool op_queue_empty(const sl_op_queue *q)
+{
+    return !q->head;
+}
 
 static inline void op_queue_push(sl_op_queue *q, sl_op *op)
 {
@@ -100,11 +103,11 @@ static inline void op_queue_splice(sl_op_queue *to, sl_op_queue *from)
 typedef struct thread_context {
     const sl_scheduler *key;
     struct thread_context *next;
-    sl_op_queue private_queue;      /* M8: posts from this thread */
-    long private_outstanding_work;  /* M8: counted here, folded later */
-    int inline_budget;              /* M11: inline completions left */
-    int inline_budget_max;          /* M11: the current cap */
-    bool unassisted;                /* M12 */
+    sl_op_queue private_queue;     /* M8: posts from this thread */
+    long private_outstanding_work; /* M8: counted here, folded later */
+    int inline_budget;             /* M11: inline completions left */
+    int inline_budget_max;         /* M11: the current cap */
+    bool unassisted;               /* M12 */
     /* Inline completions waiting for the current handler to return.  The
      * C++ resumes the coroutine by symmetric transfer, which never deepens
      * the stack; in C the completion is a callback, so instead of calling
@@ -123,19 +126,19 @@ struct sl_resolver_service;
 
 struct sl_scheduler {
     int epoll_fd;
-    int event_fd;  /* interrupts the reactor (M5) */
-    int timer_fd;  /* kernel-side timer expiry (M6) */
+    int event_fd; /* interrupts the reactor (M5) */
+    int timer_fd; /* kernel-side timer expiry (M6) */
     pthread_mutex_t mutex;
     pthread_cond_t cond;
-    sl_op_queue completed_ops;      /* the shared queue */
-    atomic_long outstanding_work;   /* M9 */
+    sl_op_queue completed_ops;    /* the shared queue */
+    atomic_long outstanding_work; /* M9 */
     bool stopped;
-    atomic_bool task_running;       /* M1: a thread is in the reactor */
-    bool task_interrupted;          /* reactor told to poll, not block */
-    size_t state;                   /* M3: bit 0 signaled, +2 per waiter */
-    atomic_bool eventfd_armed;      /* M5 */
-    atomic_bool timerfd_stale;      /* M6 */
-    sl_op task_op;                  /* M2: the sentinel */
+    atomic_bool task_running;  /* M1: a thread is in the reactor */
+    bool task_interrupted;     /* reactor told to poll, not block */
+    size_t state;              /* M3: bit 0 signaled, +2 per waiter */
+    atomic_bool eventfd_armed; /* M5 */
+    atomic_bool timerfd_stale; /* M6 */
+    sl_op task_op;             /* M2: the sentinel */
     bool shut_down;
     struct sl_timer_service *timers;
     struct socket_service *sockets;
@@ -143,12 +146,11 @@ struct sl_scheduler {
     struct resolver_service *resolver;
 #ifdef SL_STATS
     struct {
-        atomic_uint_fast64_t mutex_locks, post_private, post_shared,
-            cond_notify_one, cond_notify_all, cond_waits, eventfd_writes,
-            eventfd_skipped, epoll_wait_blocking, epoll_wait_zero,
-            timerfd_settime, reactor_runs, handlers_run, inline_completions,
-            inline_posted, refill_unassisted, refill_doubled, refill_reset,
-            refill_kept;
+        atomic_uint_fast64_t mutex_locks, post_private, post_shared, cond_notify_one,
+            cond_notify_all, cond_waits, eventfd_writes, eventfd_skipped,
+            epoll_wait_blocking, epoll_wait_zero, timerfd_settime, reactor_runs,
+            handlers_run, inline_completions, inline_posted, refill_unassisted,
+            refill_doubled, refill_reset, refill_kept;
     } stats;
 #endif
 };
@@ -180,10 +182,10 @@ void interrupt_reactor(sl_scheduler *s);
  * layer; the scheduler only touches the two atomics. */
 struct io_op;
 typedef struct descriptor_state {
-    sl_op op;                        /* first: popped from the queue */
+    sl_op op; /* first: popped from the queue */
     pthread_mutex_t mutex;
     struct io_op *read_op, *write_op, *connect_op;
-    bool read_ready, write_ready;    /* cached edge, no op was waiting */
+    bool read_ready, write_ready; /* cached edge, no op was waiting */
     bool read_cancel_pending, write_cancel_pending, connect_cancel_pending;
     uint32_t registered_events;
     int fd;
@@ -233,13 +235,20 @@ void resolver_service_destroy(sl_scheduler *s);
 
 /* The completion functions by which a trace build names an op's kind
  * (op_kind in scheduler.c); each is defined by its service. */
-enum sl_op_kind { OPK_SENTINEL, OPK_USER, OPK_DESCRIPTOR, OPK_TIMER, OPK_IO,
-                  OPK_SIGNAL, OPK_RESOLVE };
-void descriptor_run(sl_op *op);      /* descriptor.c */
-void timer_wait_complete(sl_op *op); /* timer.c */
-void io_op_complete(sl_op *op);      /* socket.c */
+enum sl_op_kind {
+    OPK_SENTINEL,
+    OPK_USER,
+    OPK_DESCRIPTOR,
+    OPK_TIMER,
+    OPK_IO,
+    OPK_SIGNAL,
+    OPK_RESOLVE
+};
+void descriptor_run(sl_op *op);       /* descriptor.c */
+void timer_wait_complete(sl_op *op);  /* timer.c */
+void io_op_complete(sl_op *op);       /* socket.c */
 void signal_wait_complete(sl_op *op); /* signal.c */
 void signal_pipe_run(sl_op *op);      /* signal.c: the self-pipe's descriptor */
-void resolve_complete(sl_op *op);    /* resolver.c */
+void resolve_complete(sl_op *op);     /* resolver.c */
 
 #endif /* SL_INTERNAL_H */

@@ -20,15 +20,15 @@
 enum io_kind { IO_READ, IO_WRITE, IO_CONNECT, IO_ACCEPT };
 
 typedef struct io_op {
-    sl_op op;              /* complete = io_op_complete */
+    sl_op op; /* complete = io_op_complete */
     struct sl_socket *sock;
     int kind;
-    int errn;              /* 0 or an errno */
+    int errn; /* 0 or an errno */
     size_t bytes;
     atomic_bool cancelled;
-    atomic_bool busy;      /* started and its handler has not run yet */
-    bool empty_buffer;     /* a read of 0 bytes: 0 is not end of stream */
-    bool ran_inline;       /* completed at initiation: no budget refill */
+    atomic_bool busy;  /* started and its handler has not run yet */
+    bool empty_buffer; /* a read of 0 bytes: 0 is not end of stream */
+    bool ran_inline;   /* completed at initiation: no budget refill */
     struct iovec iov[SL_MAX_IOV];
     int iovcnt;
     int accepted_fd;
@@ -38,11 +38,11 @@ typedef struct io_op {
 } io_op;
 
 struct sl_socket {
-    descriptor_state desc;      /* first: the reactor's epoll tag */
+    descriptor_state desc; /* first: the reactor's epoll tag */
     sl_scheduler *sched;
     int fd;
-    atomic_bool is_open;        /* between open and close */
-    atomic_int refs;            /* the user's + one per op in flight */
+    atomic_bool is_open; /* between open and close */
+    atomic_int refs;     /* the user's + one per op in flight */
     io_op conn, rd, wr, acc;
     struct sl_socket *prev, *next; /* the service's open or free list */
 };

@@ -11,7 +11,7 @@
 
 #ifdef SL_STATS
 #include <stdatomic.h>
-#define SL_STAT(s, field) \
+#define SL_STAT(s, field)                                                                \
     atomic_fetch_add_explicit(&(s)->stats.field, 1, memory_order_relaxed)
 #else
 #define SL_STAT(s, field) ((void)0)

@@ -88,22 +88,22 @@ const char *sl_variant_name(void);
 /* The counters of one scheduler.  In a build without SL_STATS every field
  * reads 0 and sl_stats_enabled() returns 0. */
 typedef struct sl_stats {
-    uint64_t mutex_locks;          /* scheduler mutex acquisitions */
-    uint64_t post_private;         /* posts to a thread's private queue */
-    uint64_t post_shared;          /* posts to the shared queue */
-    uint64_t cond_notify_one;      /* condvar notify_one calls */
-    uint64_t cond_notify_all;      /* condvar notify_all calls */
-    uint64_t cond_waits;           /* times a thread blocked on the condvar */
-    uint64_t eventfd_writes;       /* reactor interrupts written */
-    uint64_t eventfd_skipped;      /* interrupts skipped: already armed */
-    uint64_t epoll_wait_blocking;  /* epoll_wait calls that could block */
-    uint64_t epoll_wait_zero;      /* epoll_wait calls with timeout 0 */
-    uint64_t timerfd_settime;      /* timerfd reprogrammings */
-    uint64_t reactor_runs;         /* times a thread ran the reactor */
-    uint64_t handlers_run;         /* ops popped and completed by do_one */
-    uint64_t inline_completions;   /* speculative completions run inline */
-    uint64_t inline_posted;        /* speculative completions posted */
-    uint64_t refill_unassisted;    /* budget refills by rule */
+    uint64_t mutex_locks;         /* scheduler mutex acquisitions */
+    uint64_t post_private;        /* posts to a thread's private queue */
+    uint64_t post_shared;         /* posts to the shared queue */
+    uint64_t cond_notify_one;     /* condvar notify_one calls */
+    uint64_t cond_notify_all;     /* condvar notify_all calls */
+    uint64_t cond_waits;          /* times a thread blocked on the condvar */
+    uint64_t eventfd_writes;      /* reactor interrupts written */
+    uint64_t eventfd_skipped;     /* interrupts skipped: already armed */
+    uint64_t epoll_wait_blocking; /* epoll_wait calls that could block */
+    uint64_t epoll_wait_zero;     /* epoll_wait calls with timeout 0 */
+    uint64_t timerfd_settime;     /* timerfd reprogrammings */
+    uint64_t reactor_runs;        /* times a thread ran the reactor */
+    uint64_t handlers_run;        /* ops popped and completed by do_one */
+    uint64_t inline_completions;  /* speculative completions run inline */
+    uint64_t inline_posted;       /* speculative completions posted */
+    uint64_t refill_unassisted;   /* budget refills by rule */
     uint64_t refill_doubled;
     uint64_t refill_reset;
     uint64_t refill_kept;
@@ -130,19 +130,19 @@ typedef struct sl_timer_waiter sl_timer_waiter;
 uint64_t sl_now_ns(void);
 
 struct sl_timer_waiter {
-    sl_op op;                   /* queued when the wait completes */
+    sl_op op;                     /* queued when the wait completes */
     sl_timer_waiter *prev, *link; /* the timer's waiter list */
-    sl_timer *timer;            /* non-NULL while in the list */
+    sl_timer *timer;              /* non-NULL while in the list */
     sl_scheduler *sched;
-    int status;                 /* 0 on expiry, SL_ECANCELED if cancelled */
+    int status; /* 0 on expiry, SL_ECANCELED if cancelled */
     void (*handler)(sl_timer_waiter *w, int status);
     void (*destroy)(sl_timer_waiter *w); /* shutdown with the wait pending */
 };
 
 struct sl_timer {
     sl_scheduler *sched;
-    uint64_t expiry_ns;       /* absolute, sl_now_ns() clock */
-    size_t heap_index;        /* SIZE_MAX when not in the heap */
+    uint64_t expiry_ns; /* absolute, sl_now_ns() clock */
+    size_t heap_index;  /* SIZE_MAX when not in the heap */
     sl_timer_waiter *waiters, *waiters_tail;
 };
 
@@ -166,7 +166,6 @@ size_t sl_timer_cancel_one(sl_timer *t);
  * have completed. */
 void sl_timer_destroy(sl_timer *t);
 
-
 /* ---- stream sockets (socket.c, descriptor.c) --------------------------- */
 
 /* A stream socket (TCP over IPv4/IPv6, or Unix).  The library allocates it
@@ -177,16 +176,14 @@ void sl_timer_destroy(sl_timer *t);
  * returns -EBUSY.  Handlers get status 0, SL_EOF (read: the peer closed),
  * SL_ECANCELED, or a negative errno, and the byte count. */
 typedef struct sl_socket sl_socket;
-typedef void (*sl_io_handler)(sl_socket *sock, int status, size_t bytes,
-                              void *arg);
-typedef void (*sl_accept_handler)(sl_socket *listener, int status,
-                                  sl_socket *accepted, void *arg);
+typedef void (*sl_io_handler)(sl_socket *sock, int status, size_t bytes, void *arg);
+typedef void (*sl_accept_handler)(sl_socket *listener, int status, sl_socket *accepted,
+                                  void *arg);
 
 #define SL_MAX_IOV 16
 
 /* socket(family, type|NONBLOCK|CLOEXEC, protocol), registered with `s`. */
-int sl_socket_open(sl_scheduler *s, int family, int type, int protocol,
-                   sl_socket **out);
+int sl_socket_open(sl_scheduler *s, int family, int type, int protocol, sl_socket **out);
 /* Takes ownership of an existing stream socket fd (made non-blocking);
  * -ENOTSOCK if it is not a socket, -EINVAL if not SOCK_STREAM. */
 int sl_socket_adopt(sl_scheduler *s, int fd, sl_socket **out);
@@ -198,15 +195,15 @@ int sl_socket_bind(sl_socket *sock, const struct sockaddr *addr, socklen_t len);
 int sl_socket_listen(sl_socket *sock, int backlog);
 int sl_socket_local_address(sl_socket *sock, struct sockaddr_storage *addr,
                             socklen_t *len);
-int sl_socket_set_option(sl_socket *sock, int level, int name,
-                         const void *value, socklen_t len);
+int sl_socket_set_option(sl_socket *sock, int level, int name, const void *value,
+                         socklen_t len);
 /* SHUT_RD, SHUT_WR or SHUT_RDWR; -EINVAL otherwise. */
 int sl_socket_shutdown(sl_socket *sock, int how);
 
 /* Asynchronous operations: 0 once started (the handler will run exactly
  * once), or a negative errno with nothing started. */
-int sl_socket_async_connect(sl_socket *sock, const struct sockaddr *addr,
-                            socklen_t len, sl_io_handler h, void *arg);
+int sl_socket_async_connect(sl_socket *sock, const struct sockaddr *addr, socklen_t len,
+                            sl_io_handler h, void *arg);
 int sl_socket_async_read(sl_socket *sock, const struct iovec *iov, int iovcnt,
                          sl_io_handler h, void *arg);
 int sl_socket_async_write(sl_socket *sock, const struct iovec *iov, int iovcnt,
@@ -222,8 +219,7 @@ void sl_socket_close(sl_socket *sock);
 /* ---- signal sets (signal.c) -------------------------------------------- */
 
 typedef struct sl_signal_set sl_signal_set;
-typedef void (*sl_signal_handler)(sl_signal_set *set, int status, int signo,
-                                  void *arg);
+typedef void (*sl_signal_handler)(sl_signal_set *set, int status, int signo, void *arg);
 
 int sl_signal_set_create(sl_scheduler *s, sl_signal_set **out);
 /* -EINVAL for a signal number out of range or one that cannot be caught. */
@@ -241,16 +237,16 @@ void sl_signal_set_destroy(sl_signal_set *set);
 typedef struct sl_resolve sl_resolve;
 /* status 0 with `res` (free it with freeaddrinfo), SL_ECANCELED, or a
  * negative value: -EAI_* codes are reported as SL_EAI_BASE - (EAI code). */
-typedef void (*sl_resolve_handler)(sl_resolve *r, int status,
-                                   struct addrinfo *res, void *arg);
+typedef void (*sl_resolve_handler)(sl_resolve *r, int status, struct addrinfo *res,
+                                   void *arg);
 #define SL_EAI_BASE (-1000)
 
 /* Starts getaddrinfo(host, service, hints) on a helper thread; the
  * completion is posted back to `s` (the cross-thread path).  The lookup
  * object is allocated here and freed after its handler ran. */
 int sl_resolve_start(sl_scheduler *s, const char *host, const char *service,
-                     const struct addrinfo *hints, sl_resolve_handler h,
-                     void *arg, sl_resolve **out);
+                     const struct addrinfo *hints, sl_resolve_handler h, void *arg,
+                     sl_resolve **out);
 /* The handler will run with SL_ECANCELED (if it has not run yet). */
 void sl_resolve_cancel(sl_resolve *r);
 

@@ -110,7 +110,10 @@ int sl_running_in_this_thread(sl_scheduler *s)
     return find_context(s) != NULL;
 }
 
-const char *sl_variant_name(void) { return SL_VARIANT; }
+const char *sl_variant_name(void)
+{
+    return SL_VARIANT;
+}
 
 /* ---- signal word (M3) ------------------------------------------------- */
 
@@ -153,7 +156,10 @@ static bool unlock_and_signal_one(sl_scheduler *s)
     return have_waiters;
 }
 
-static void clear_signal(sl_scheduler *s) { s->state &= ~(size_t)1; }
+static void clear_signal(sl_scheduler *s)
+{
+    s->state &= ~(size_t)1;
+}
 
 static void wait_for_signal(sl_scheduler *s)
 {
@@ -187,8 +193,8 @@ static void wait_for_signal_until(sl_scheduler *s, const struct timespec *deadli
 void interrupt_reactor(sl_scheduler *s)
 {
     bool expected = false;
-    if (atomic_compare_exchange_strong_explicit(&s->eventfd_armed, &expected,
-                                                true, memory_order_release,
+    if (atomic_compare_exchange_strong_explicit(&s->eventfd_armed, &expected, true,
+                                                memory_order_release,
                                                 memory_order_relaxed)) {
         uint64_t one = 1;
         ssize_t r;
@@ -242,8 +248,7 @@ void sl_stop(sl_scheduler *s);
 
 void sl_work_finished(sl_scheduler *s)
 {
-    if (atomic_fetch_sub_explicit(&s->outstanding_work, 1,
-                                  memory_order_acq_rel) == 1)
+    if (atomic_fetch_sub_explicit(&s->outstanding_work, 1, memory_order_acq_rel) == 1)
         sl_stop(s);
 }
 
@@ -407,8 +412,7 @@ static bool work_cleanup(sl_scheduler *s, thread_context *ctx)
 static void task_cleanup(sl_scheduler *s, thread_context *ctx)
 {
     if (ctx->private_outstanding_work > 0) {
-        atomic_fetch_add_explicit(&s->outstanding_work,
-                                  ctx->private_outstanding_work,
+        atomic_fetch_add_explicit(&s->outstanding_work, ctx->private_outstanding_work,
                                   memory_order_relaxed);
         ctx->private_outstanding_work = 0;
     }
@@ -445,7 +449,10 @@ static bool update_timerfd(sl_scheduler *s)
         ts.it_value.tv_nsec = (long)(ns % 1000000000u);
     }
     SL_STAT(s, timerfd_settime);
-    SL_TP(timerfd_set, s, nearest == UINT64_MAX ? 0 : (long)(ts.it_value.tv_sec * 1000000000L + ts.it_value.tv_nsec));
+    SL_TP(timerfd_set, s,
+          nearest == UINT64_MAX
+              ? 0
+              : (long)(ts.it_value.tv_sec * 1000000000L + ts.it_value.tv_nsec));
     /* Upstream throws here.  The kit cannot throw, and a timer must not be
      * lost: on failure the stale flag is set again, and run_task polls
      * every millisecond instead of blocking until programming succeeds. */
@@ -517,8 +524,8 @@ static void run_task(sl_scheduler *s, thread_context *ctx, long timeout_us,
                                  memory_order_relaxed);
         SL_TP(descriptor_ready, s, d->fd, (unsigned)events[i].events);
         bool expected = false;
-        if (atomic_compare_exchange_strong_explicit(&d->is_enqueued, &expected,
-                                                    true, memory_order_release,
+        if (atomic_compare_exchange_strong_explicit(&d->is_enqueued, &expected, true,
+                                                    memory_order_release,
                                                     memory_order_relaxed))
             op_queue_push(&local_ops, &d->op);
     }
@@ -541,13 +548,18 @@ static void run_task(sl_scheduler *s, thread_context *ctx, long timeout_us,
 #ifdef SL_TRACE
 static int op_kind(const sl_scheduler *s, const sl_op *op)
 {
-    if (op == &s->task_op) return OPK_SENTINEL;
+    if (op == &s->task_op)
+        return OPK_SENTINEL;
     if (op->complete == descriptor_run || op->complete == signal_pipe_run)
         return OPK_DESCRIPTOR;
-    if (op->complete == timer_wait_complete) return OPK_TIMER;
-    if (op->complete == io_op_complete) return OPK_IO;
-    if (op->complete == signal_wait_complete) return OPK_SIGNAL;
-    if (op->complete == resolve_complete) return OPK_RESOLVE;
+    if (op->complete == timer_wait_complete)
+        return OPK_TIMER;
+    if (op->complete == io_op_complete)
+        return OPK_IO;
+    if (op->complete == signal_wait_complete)
+        return OPK_SIGNAL;
+    if (op->complete == resolve_complete)
+        return OPK_RESOLVE;
     return OPK_USER;
 }
 #endif
@@ -600,8 +612,7 @@ static bool deadline_passed(const struct timespec *d)
 #ifndef SL_VARIANT_DO_ONE
 /* Mutex held on entry.  Returns 1 if a handler ran (mutex state returned
  * in *held), 0 otherwise (mutex held). */
-static size_t do_one(sl_scheduler *s, long timeout_us, thread_context *ctx,
-                     bool *held)
+static size_t do_one(sl_scheduler *s, long timeout_us, thread_context *ctx, bool *held)
 {
     struct timespec deadline;
     if (timeout_us > 0)
@@ -615,8 +626,7 @@ static size_t do_one(sl_scheduler *s, long timeout_us, thread_context *ctx,
         if (op == &s->task_op) { /* M2: the sentinel, time for the reactor */
             bool more_handlers = !op_queue_empty(&s->completed_ops);
             if (!more_handlers &&
-                (atomic_load_explicit(&s->outstanding_work,
-                                      memory_order_acquire) == 0 ||
+                (atomic_load_explicit(&s->outstanding_work, memory_order_acquire) == 0 ||
                  timeout_us == 0)) {
                 op_queue_push(&s->completed_ops, &s->task_op);
                 return 0;
@@ -667,7 +677,6 @@ static size_t do_one(sl_scheduler *s, long timeout_us, thread_context *ctx,
 
 /* ---- run / poll -------------------------------------------------------- */
 
-
 static size_t run_loop(sl_scheduler *s, long timeout_us, bool once)
 {
     if (atomic_load_explicit(&s->outstanding_work, memory_order_acquire) == 0) {
@@ -699,14 +708,26 @@ static size_t run_loop(sl_scheduler *s, long timeout_us, bool once)
     return n;
 }
 
-size_t sl_run(sl_scheduler *s) { return run_loop(s, -1, false); }
-size_t sl_run_one(sl_scheduler *s) { return run_loop(s, -1, true); }
+size_t sl_run(sl_scheduler *s)
+{
+    return run_loop(s, -1, false);
+}
+size_t sl_run_one(sl_scheduler *s)
+{
+    return run_loop(s, -1, true);
+}
 size_t sl_wait_one(sl_scheduler *s, long usec)
 {
     return run_loop(s, usec < 0 ? 0 : usec, true);
 }
-size_t sl_poll(sl_scheduler *s) { return run_loop(s, 0, false); }
-size_t sl_poll_one(sl_scheduler *s) { return run_loop(s, 0, true); }
+size_t sl_poll(sl_scheduler *s)
+{
+    return run_loop(s, 0, false);
+}
+size_t sl_poll_one(sl_scheduler *s)
+{
+    return run_loop(s, 0, true);
+}
 
 void sl_stop(sl_scheduler *s)
 {
@@ -774,7 +795,10 @@ void deregister_descriptor(sl_scheduler *s, int fd)
 /* ---- construction and shutdown (M13) ----------------------------------- */
 
 /* The sentinel's hooks do nothing: popping it is what matters. */
-static void task_op_nothing(sl_op *op) { (void)op; }
+static void task_op_nothing(sl_op *op)
+{
+    (void)op;
+}
 
 int sl_scheduler_create(sl_scheduler **out)
 {
@@ -911,14 +935,25 @@ void sl_stats_read(sl_scheduler *s, sl_stats *out)
     memset(out, 0, sizeof *out);
 #ifdef SL_STATS
 #define SL_COPY(f) out->f = atomic_load_explicit(&s->stats.f, memory_order_relaxed)
-    SL_COPY(mutex_locks); SL_COPY(post_private); SL_COPY(post_shared);
-    SL_COPY(cond_notify_one); SL_COPY(cond_notify_all); SL_COPY(cond_waits);
-    SL_COPY(eventfd_writes); SL_COPY(eventfd_skipped);
-    SL_COPY(epoll_wait_blocking); SL_COPY(epoll_wait_zero);
-    SL_COPY(timerfd_settime); SL_COPY(reactor_runs); SL_COPY(handlers_run);
-    SL_COPY(inline_completions); SL_COPY(inline_posted);
-    SL_COPY(refill_unassisted); SL_COPY(refill_doubled);
-    SL_COPY(refill_reset); SL_COPY(refill_kept);
+    SL_COPY(mutex_locks);
+    SL_COPY(post_private);
+    SL_COPY(post_shared);
+    SL_COPY(cond_notify_one);
+    SL_COPY(cond_notify_all);
+    SL_COPY(cond_waits);
+    SL_COPY(eventfd_writes);
+    SL_COPY(eventfd_skipped);
+    SL_COPY(epoll_wait_blocking);
+    SL_COPY(epoll_wait_zero);
+    SL_COPY(timerfd_settime);
+    SL_COPY(reactor_runs);
+    SL_COPY(handlers_run);
+    SL_COPY(inline_completions);
+    SL_COPY(inline_posted);
+    SL_COPY(refill_unassisted);
+    SL_COPY(refill_doubled);
+    SL_COPY(refill_reset);
+    SL_COPY(refill_kept);
 #undef SL_COPY
 #else
     (void)s;

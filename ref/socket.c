@@ -200,8 +200,7 @@ static void release_desc_ref(descriptor_state *d)
 
 /* ---- opening ----------------------------------------------------------- */
 
-int sl_socket_open(sl_scheduler *s, int family, int type, int protocol,
-                   sl_socket **out)
+int sl_socket_open(sl_scheduler *s, int family, int type, int protocol, sl_socket **out)
 {
     *out = NULL;
     if (type != SOCK_STREAM)
@@ -255,7 +254,10 @@ int sl_socket_pair(sl_scheduler *s, sl_socket *out[2])
     return r;
 }
 
-int sl_socket_fd(const sl_socket *sock) { return sock->fd; }
+int sl_socket_fd(const sl_socket *sock)
+{
+    return sock->fd;
+}
 
 int sl_socket_bind(sl_socket *sock, const struct sockaddr *addr, socklen_t len)
 {
@@ -360,9 +362,8 @@ static int op_start(sl_socket *sock, io_op *op)
     if (!atomic_load_explicit(&sock->is_open, memory_order_acquire))
         return -EBADF;
     bool expected = false;
-    if (!atomic_compare_exchange_strong_explicit(&op->busy, &expected, true,
-                                                 memory_order_acq_rel,
-                                                 memory_order_relaxed))
+    if (!atomic_compare_exchange_strong_explicit(
+            &op->busy, &expected, true, memory_order_acq_rel, memory_order_relaxed))
         return -EBUSY;
     atomic_store_explicit(&op->cancelled, false, memory_order_release);
     op->errn = 0;
@@ -400,8 +401,8 @@ static int copy_iov(io_op *op, const struct iovec *iov, int iovcnt)
     return total == 0;
 }
 
-static int start_transfer(sl_socket *sock, io_op *op, const struct iovec *iov,
-                          int iovcnt, sl_io_handler h, void *arg)
+static int start_transfer(sl_socket *sock, io_op *op, const struct iovec *iov, int iovcnt,
+                          sl_io_handler h, void *arg)
 {
     if (!h)
         return -EINVAL;
@@ -451,8 +452,8 @@ int sl_socket_async_write(sl_socket *sock, const struct iovec *iov, int iovcnt,
 }
 
 /* Upstream: epoll_socket::connect. */
-int sl_socket_async_connect(sl_socket *sock, const struct sockaddr *addr,
-                            socklen_t len, sl_io_handler h, void *arg)
+int sl_socket_async_connect(sl_socket *sock, const struct sockaddr *addr, socklen_t len,
+                            sl_io_handler h, void *arg)
 {
     if (!h || !addr)
         return -EINVAL;
@@ -525,7 +526,8 @@ static void cancel_ops(sl_socket *sock, bool closing)
         if (*slots[i] == ops[i]) {
             claimed[i] = ops[i];
             *slots[i] = NULL;
-        } else if (!closing && atomic_load_explicit(&ops[i]->busy, memory_order_acquire)) {
+        } else if (!closing &&
+                   atomic_load_explicit(&ops[i]->busy, memory_order_acquire)) {
             *pending[i] = true;
         }
     }

@@ -78,8 +78,7 @@ uint64_t timer_service_nearest(sl_scheduler *s)
 
 static void refresh_cached_nearest(sl_timer_service *ts)
 {
-    atomic_store_explicit(&ts->cached_nearest,
-                          ts->size ? ts->heap[0].expiry : UINT64_MAX,
+    atomic_store_explicit(&ts->cached_nearest, ts->size ? ts->heap[0].expiry : UINT64_MAX,
                           memory_order_release);
 }
 
@@ -107,10 +106,10 @@ static void down_heap(sl_timer_service *ts, size_t i)
 {
     size_t child = 2 * i + 1;
     while (child < ts->size) {
-        size_t min_child = (child + 1 == ts->size ||
-                            ts->heap[child].expiry < ts->heap[child + 1].expiry)
-                               ? child
-                               : child + 1;
+        size_t min_child =
+            (child + 1 == ts->size || ts->heap[child].expiry < ts->heap[child + 1].expiry)
+                ? child
+                : child + 1;
         if (ts->heap[i].expiry < ts->heap[min_child].expiry)
             break;
         swap_heap(ts, i, min_child);
@@ -214,8 +213,7 @@ static void timer_wait_destroy(sl_op *op)
     sl_work_finished(s);
 }
 
-void sl_timer_wait_init(sl_timer_waiter *w,
-                        void (*handler)(sl_timer_waiter *, int),
+void sl_timer_wait_init(sl_timer_waiter *w, void (*handler)(sl_timer_waiter *, int),
                         void (*destroy)(sl_timer_waiter *))
 {
     sl_op_init(&w->op, timer_wait_complete, timer_wait_destroy);
@@ -351,7 +349,10 @@ size_t sl_timer_cancel_one(sl_timer *t)
     return post_waiters(t->sched, w);
 }
 
-void sl_timer_destroy(sl_timer *t) { sl_timer_cancel(t); }
+void sl_timer_destroy(sl_timer *t)
+{
+    sl_timer_cancel(t);
+}
 
 /* Called by the reactor when the timerfd fired. */
 size_t timer_service_process_expired(sl_scheduler *s)

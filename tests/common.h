@@ -34,7 +34,7 @@ typedef struct count_op {
     int id;
     atomic_int completed;
     atomic_int destroyed;
-    int *log;          /* optional: ids in completion order */
+    int *log; /* optional: ids in completion order */
     atomic_int *log_n;
 } count_op;
 void count_op_init(count_op *c, int id, int *log, atomic_int *log_n);

@@ -47,26 +47,39 @@ void fault_arm_repeat(const char *site, int fd, int nth, int count, int err);
 void fault_delay(const char *site, int fd, int nth, long usec);
 long fault_injected(const char *site);
 
-enum { F_EPOLL_CREATE1, F_EVENTFD, F_TIMERFD_CREATE, F_EPOLL_CTL,
-       F_TIMERFD_SETTIME, F_EPOLL_WAIT, F_WRITE, F_READV, F_SENDMSG,
-       F_ACCEPT4, F_SOCKET, F_SOCKETPAIR, F_PIPE2, F_PTHREAD_CREATE,
-       F_COUNT };
+enum {
+    F_EPOLL_CREATE1,
+    F_EVENTFD,
+    F_TIMERFD_CREATE,
+    F_EPOLL_CTL,
+    F_TIMERFD_SETTIME,
+    F_EPOLL_WAIT,
+    F_WRITE,
+    F_READV,
+    F_SENDMSG,
+    F_ACCEPT4,
+    F_SOCKET,
+    F_SOCKETPAIR,
+    F_PIPE2,
+    F_PTHREAD_CREATE,
+    F_COUNT
+};
 static const char *const site_names[F_COUNT] = {
-    "epoll_create1", "eventfd", "timerfd_create", "epoll_ctl", "timerfd_settime",
-    "epoll_wait", "write", "readv", "sendmsg", "accept4", "socket", "socketpair",
-    "pipe2", "pthread_create"};
+    "epoll_create1", "eventfd",    "timerfd_create", "epoll_ctl",     "timerfd_settime",
+    "epoll_wait",    "write",      "readv",          "sendmsg",       "accept4",
+    "socket",        "socketpair", "pipe2",          "pthread_create"};
 
 static struct {
-    atomic_long calls;     /* every call, armed or not */
-    atomic_long injected;  /* calls made to fail */
+    atomic_long calls;    /* every call, armed or not */
+    atomic_long injected; /* calls made to fail */
     atomic_bool armed;
-    atomic_int fd;         /* -1: any descriptor */
-    atomic_int skip;       /* matching calls still to let through */
-    atomic_int left;       /* failures still to inject; < 0: unlimited */
+    atomic_int fd;   /* -1: any descriptor */
+    atomic_int skip; /* matching calls still to let through */
+    atomic_int left; /* failures still to inject; < 0: unlimited */
     atomic_int err;
     atomic_bool delay_armed;
     atomic_int delay_fd;
-    atomic_int delay_skip;     /* matching calls still to let through */
+    atomic_int delay_skip; /* matching calls still to let through */
     atomic_long delay_usec;
 } sites[F_COUNT];
 
@@ -118,7 +131,10 @@ void fault_clear(void)
     }
 }
 
-long fault_calls(const char *site) { return atomic_load(&sites[site_index(site)].calls); }
+long fault_calls(const char *site)
+{
+    return atomic_load(&sites[site_index(site)].calls);
+}
 
 long fault_injected(const char *site)
 {
@@ -222,8 +238,9 @@ int __real_epoll_wait(int epfd, struct epoll_event *events, int maxevents, int t
 int __wrap_epoll_wait(int epfd, struct epoll_event *events, int maxevents, int timeout);
 int __wrap_epoll_wait(int epfd, struct epoll_event *events, int maxevents, int timeout)
 {
-    return should_fail(F_EPOLL_WAIT, epfd) ? -1
-                                           : __real_epoll_wait(epfd, events, maxevents, timeout);
+    return should_fail(F_EPOLL_WAIT, epfd)
+               ? -1
+               : __real_epoll_wait(epfd, events, maxevents, timeout);
 }
 
 /* write: the reactor's interrupt (eventfd) and the signal handler's pipe. */
@@ -268,7 +285,8 @@ int __real_socketpair(int family, int type, int protocol, int fds[2]);
 int __wrap_socketpair(int family, int type, int protocol, int fds[2]);
 int __wrap_socketpair(int family, int type, int protocol, int fds[2])
 {
-    return should_fail(F_SOCKETPAIR, -1) ? -1 : __real_socketpair(family, type, protocol, fds);
+    return should_fail(F_SOCKETPAIR, -1) ? -1
+                                         : __real_socketpair(family, type, protocol, fds);
 }
 
 /* ---- signal pipe and resolver thread ----------------------------------- */

@@ -33,8 +33,13 @@ static int watch_end(void **state)
     return 0;
 }
 
-#define TEST(name) \
-    static int watch_##name(void **state) { (void)state; watch_begin(#name); return 0; }
+#define TEST(name)                                                                       \
+    static int watch_##name(void **state)                                                \
+    {                                                                                    \
+        (void)state;                                                                     \
+        watch_begin(#name);                                                              \
+        return 0;                                                                        \
+    }
 #include "list.h"
 #undef TEST
 
@@ -49,13 +54,15 @@ static void *watchdog(void *arg)
         uint64_t secs = (sl_now_ns() - atomic_load(&current_start_ns)) / 1000000000u;
         if (secs < (uint64_t)limit || atomic_load(&current_test) != name)
             continue;
-        fprintf(stderr, "\nschedlab: test %s still running after %ld s: hung; thread stacks:\n",
+        fprintf(stderr,
+                "\nschedlab: test %s still running after %ld s: hung; thread stacks:\n",
                 name, limit);
         char cmd[160];
-        snprintf(cmd, sizeof cmd,
-                 "command -v gdb >/dev/null && gdb -p %d -batch -ex 'thread apply all bt 20' "
-                 "2>/dev/null | grep -E '^(Thread|#)' >&2",
-                 (int)getpid());
+        snprintf(
+            cmd, sizeof cmd,
+            "command -v gdb >/dev/null && gdb -p %d -batch -ex 'thread apply all bt 20' "
+            "2>/dev/null | grep -E '^(Thread|#)' >&2",
+            (int)getpid());
         int r = system(cmd);
         (void)r;
         fprintf(stderr, "schedlab: %s FAILED (timeout)\n", name);

@@ -50,8 +50,16 @@ typedef int stress_program_only; /* ISO C wants a non-empty unit */
 
 /* ---- operation kinds and per-thread counters ---------------------------- */
 
-enum kind { K_POST_SAME, K_POST_CROSS, K_TIMER, K_CANCEL, K_IO, K_CONNECT,
-            K_ACCEPT, K_COUNT };
+enum kind {
+    K_POST_SAME,
+    K_POST_CROSS,
+    K_TIMER,
+    K_CANCEL,
+    K_IO,
+    K_CONNECT,
+    K_ACCEPT,
+    K_COUNT
+};
 static const char *const kind_names[K_COUNT] = {
     "post-same", "post-cross", "timer", "cancel-op", "io", "connect", "accept"};
 
@@ -89,7 +97,10 @@ static struct {
     atomic_flag first_error_taken;
 } g;
 
-static uint64_t now_ns(void) { return sl_now_ns(); }
+static uint64_t now_ns(void)
+{
+    return sl_now_ns();
+}
 
 static uint64_t rnd(void)
 {
@@ -145,7 +156,8 @@ static long sum_counter(bool completed, int k)
 {
     long n = 0;
     for (size_t i = 0; i < sizeof slots / sizeof slots[0]; ++i)
-        n += atomic_load_explicit(completed ? &slots[i].completed[k] : &slots[i].started[k],
+        n += atomic_load_explicit(completed ? &slots[i].completed[k]
+                                            : &slots[i].started[k],
                                   memory_order_relaxed);
     return n;
 }
@@ -697,14 +709,16 @@ static void *watchdog_main(void *arg)
         int back = 0;
         for (int i = 0; i < nrunners; ++i)
             back += atomic_load(&runners[i].returned);
-        fprintf(stderr, "stress:   %d of %d runner threads returned from sl_run; "
-                        "live echo servers %ld; thread stacks:\n",
+        fprintf(stderr,
+                "stress:   %d of %d runner threads returned from sl_run; "
+                "live echo servers %ld; thread stacks:\n",
                 back, nrunners, atomic_load(&g.live_echoes));
         char cmd[200];
-        snprintf(cmd, sizeof cmd,
-                 "command -v gdb >/dev/null && gdb -p %d -batch -ex 'thread apply all bt 20' "
-                 "2>/dev/null | grep -E '^(Thread|#)' >&2",
-                 (int)getpid());
+        snprintf(
+            cmd, sizeof cmd,
+            "command -v gdb >/dev/null && gdb -p %d -batch -ex 'thread apply all bt 20' "
+            "2>/dev/null | grep -E '^(Thread|#)' >&2",
+            (int)getpid());
         int rc = system(cmd);
         (void)rc;
         fprintf(stderr, "stress: FAILED (hung)\n");
@@ -718,7 +732,8 @@ static void *watchdog_main(void *arg)
 static void usage(const char *argv0)
 {
     fprintf(stderr,
-            "usage: %s [-t threads] [-n ops | -d seconds] [-p posters] [-w watchdog-seconds]\n"
+            "usage: %s [-t threads] [-n ops | -d seconds] [-p posters] [-w "
+            "watchdog-seconds]\n"
             "  -t  threads running sl_run (default 2 x nproc, at least 4)\n"
             "  -n  operations in all (default 10000000)\n"
             "  -d  run for this many seconds instead of a count\n"
@@ -739,12 +754,23 @@ int main(int argc, char **argv)
     int opt;
     while ((opt = getopt(argc, argv, "t:n:d:p:w:h")) != -1) {
         switch (opt) {
-        case 't': threads = atoi(optarg); break;
-        case 'n': ops = (long)atof(optarg); break;
-        case 'd': duration = atof(optarg); break;
-        case 'p': nposters = atoi(optarg); break;
-        case 'w': g.watchdog_s = atoi(optarg); break;
-        default: usage(argv[0]);
+        case 't':
+            threads = atoi(optarg);
+            break;
+        case 'n':
+            ops = (long)atof(optarg);
+            break;
+        case 'd':
+            duration = atof(optarg);
+            break;
+        case 'p':
+            nposters = atoi(optarg);
+            break;
+        case 'w':
+            g.watchdog_s = atoi(optarg);
+            break;
+        default:
+            usage(argv[0]);
         }
     }
     if (threads < 1 || threads > MAX_THREADS || ops < 1 || duration < 0 ||
@@ -757,7 +783,8 @@ int main(int argc, char **argv)
     g.by_duration = duration > 0;
 
     for (int p = 0; p < P_COUNT; ++p)
-        atomic_store(&g.budget[p], ops / 100 * part_percent[p] + (p == 0 ? ops % 100 : 0));
+        atomic_store(&g.budget[p],
+                     ops / 100 * part_percent[p] + (p == 0 ? ops % 100 : 0));
     atomic_store(&g.phase, "setup");
     signal(SIGPIPE, SIG_IGN);
     my_slot = 0;
@@ -789,7 +816,8 @@ int main(int argc, char **argv)
     struct sockaddr_storage bound;
     socklen_t blen;
     if (r != 0 ||
-        sl_socket_bind(acceptor.sock, (struct sockaddr *)&acceptor.addr, sizeof acceptor.addr) ||
+        sl_socket_bind(acceptor.sock, (struct sockaddr *)&acceptor.addr,
+                       sizeof acceptor.addr) ||
         sl_socket_listen(acceptor.sock, 128) ||
         sl_socket_local_address(acceptor.sock, &bound, &blen)) {
         fprintf(stderr, "stress: cannot listen on 127.0.0.1\n");
@@ -873,9 +901,11 @@ int main(int argc, char **argv)
     for (int i = 0; i < nchains; ++i)
         lost += atomic_load(&chains[i].pending) + atomic_load(&chains[i].child_pending);
     for (int i = 0; i < TIMER_CHAINS; ++i)
-        lost += atomic_load(&tchains[i].w_pending) + atomic_load(&tchains[i].cancel_pending);
+        lost +=
+            atomic_load(&tchains[i].w_pending) + atomic_load(&tchains[i].cancel_pending);
     for (int i = 0; i < PAIR_CLIENTS + TCP_CLIENTS; ++i)
-        lost += atomic_load(&clients[i].rd_pending) + atomic_load(&clients[i].wr_pending) +
+        lost += atomic_load(&clients[i].rd_pending) +
+                atomic_load(&clients[i].wr_pending) +
                 atomic_load(&clients[i].conn_pending);
     for (int i = 0; i < nposters; ++i)
         for (int k = 0; k < POSTER_OPS; ++k)
@@ -937,9 +967,10 @@ int main(int argc, char **argv)
 #else
     const char *build_kind = sl_stats_enabled() ? "stats" : "timed";
 #endif
-    printf("stress: build %s (%s): ops %ld threads %d posters %d seconds %.2f ops/s %.0f %s\n",
-           sl_variant_name(), build_kind, total, threads,
-           nposters, secs, (double)total / secs, ok ? "OK" : "FAILED");
+    printf("stress: build %s (%s): ops %ld threads %d posters %d seconds %.2f ops/s %.0f "
+           "%s\n",
+           sl_variant_name(), build_kind, total, threads, nposters, secs,
+           (double)total / secs, ok ? "OK" : "FAILED");
     free(chains);
     free(tchains);
     free(clients);

@@ -354,8 +354,8 @@ void core_running_in_this_thread(void **state)
 typedef struct storm_op {
     sl_op op;
     atomic_int pending;
-    long left;                  /* same-thread reposts still to do */
-    struct storm_op *ret_next;  /* cross-thread ops: return stack link */
+    long left;                 /* same-thread reposts still to do */
+    struct storm_op *ret_next; /* cross-thread ops: return stack link */
     struct storm_ctx *ctx;
     int external;
 } storm_op;
@@ -461,12 +461,13 @@ void core_four_threads_million_posts_exactly_once(void **state)
             ext[t][i].ctx = &c;
             ext[t][i].external = 1;
         }
-        posters[t] = (poster){.c = &c, .ops = ext[t], .nops = EXT_OPS,
-                              .posts = per_thread / 2};
+        posters[t] =
+            (poster){.c = &c, .ops = ext[t], .nops = EXT_OPS, .posts = per_thread / 2};
         sl_work_started(c.s); /* each poster keeps run alive until done */
     }
     for (int t = 0; t < THREADS; ++t)
-        assert_int_equal(pthread_create(&posters[t].tid, NULL, poster_main, &posters[t]), 0);
+        assert_int_equal(pthread_create(&posters[t].tid, NULL, poster_main, &posters[t]),
+                         0);
     run_thread runners[THREADS];
     for (int t = 0; t < THREADS; ++t)
         start_run_thread(&runners[t], c.s);

@@ -26,7 +26,6 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-
 /* ---- helpers ------------------------------------------------------------- */
 
 /* The descriptors a scheduler made, found by their kind in /proc. */
@@ -107,12 +106,12 @@ static void record_accept(sl_socket *l, int status, sl_socket *accepted, void *a
 }
 
 /* Sets `ok` to whether `cond` holds within `ms`, polling every ms. */
-#define WAIT_FOR(ok, cond, ms)                                               \
-    do {                                                                     \
-        uint64_t wf_t0 = sl_now_ns();                                        \
-        while (!(cond) && elapsed_ms_since(wf_t0) < (uint64_t)(ms))          \
-            sleep_ms(1);                                                     \
-        (ok) = (cond);                                                       \
+#define WAIT_FOR(ok, cond, ms)                                                           \
+    do {                                                                                 \
+        uint64_t wf_t0 = sl_now_ns();                                                    \
+        while (!(cond) && elapsed_ms_since(wf_t0) < (uint64_t)(ms))                      \
+            sleep_ms(1);                                                                 \
+        (ok) = (cond);                                                                   \
     } while (0)
 
 /* Waits until the one thread running a scheduler is blocked in the
@@ -289,8 +288,9 @@ void fault_new_socket_ready_before_registration_keeps_work(void **state)
     assert_int_equal(count_open_fds(), fds);
     sl_scheduler_destroy(s);
     if (returned)
-        reference_lost("register_descriptor: a descriptor run before d->sched was set lost a "
-                  "unit of work: run returned while the test still held one");
+        reference_lost(
+            "register_descriptor: a descriptor run before d->sched was set lost a "
+            "unit of work: run returned while the test still held one");
 }
 
 /* ---- socket() and socketpair(): EMFILE ----------------------------------- */
@@ -700,7 +700,10 @@ void fault_epoll_wait_eintr_run_completes_the_work(void **state)
     sl_scheduler_destroy(s);
 }
 
-static void nothing_handler(int signo) { (void)signo; }
+static void nothing_handler(int signo)
+{
+    (void)signo;
+}
 
 typedef struct finish_op {
     sl_op op;

@@ -65,7 +65,10 @@ static void expect_property(const char *property, bool holds, const char *figure
         int want = row->expect[variant_column()];
         printf("  property %-40s %-16s %s (expected %s)  %s\n", property,
                sl_variant_name(), holds ? "holds" : "LOST",
-               want == V ? "either" : want ? "holds" : "lost", figure);
+               want == V ? "either"
+               : want    ? "holds"
+                         : "lost",
+               figure);
         fflush(stdout);
         if (want != V && (int)holds != want)
             fail_msg("%s: %s on %s, the table says it is %s", property,
@@ -147,7 +150,8 @@ void property_timer_fires_during_post_storm(void **state)
     snprintf(fig, sizeof fig, "1 ms timer lateness %.2f ms, %s the 300 ms storm", late_ms,
              p.during_storm ? "during" : "after");
     /* Holds: fired while the storm still ran, within 100 ms. */
-    expect_property("timer_fires_during_post_storm", p.during_storm && late_ms < 100, fig);
+    expect_property("timer_fires_during_post_storm", p.during_storm && late_ms < 100,
+                    fig);
     sl_scheduler_destroy(s);
 }
 
@@ -202,8 +206,9 @@ void property_socket_read_during_post_storm(void **state)
     assert_int_equal(p.status, 0);
     double lag_ms = (double)(p.done_ns - d.written_ns) / 1e6;
     char fig[96];
-    snprintf(fig, sizeof fig, "read completed %.2f ms after the data arrived, %s the storm",
-             lag_ms, p.during_storm ? "during" : "after");
+    snprintf(fig, sizeof fig,
+             "read completed %.2f ms after the data arrived, %s the storm", lag_ms,
+             p.during_storm ? "during" : "after");
     expect_property("socket_read_during_post_storm", p.during_storm && lag_ms < 100, fig);
     sl_socket_close(pair[0]);
     sl_socket_close(pair[1]);
@@ -230,7 +235,7 @@ static void chain_handler(sl_op *op)
         sl_post(c->s, op);
     } else {
         sl_stats_read(c->s, &c->end); /* before the stop wakes the reactor */
-        sl_work_finished(c->s); /* the unit that kept the reactor thread in run */
+        sl_work_finished(c->s);       /* the unit that kept the reactor thread in run */
     }
 }
 
@@ -268,7 +273,8 @@ void property_same_thread_posts(void **state)
     double locks = (double)(st.mutex_locks - c.start.mutex_locks) / n;
     double efd = (double)(st.eventfd_writes - c.start.eventfd_writes);
     char fig[128];
-    snprintf(fig, sizeof fig, "per post: %.2f shared-queue posts, %.2f mutex locks", shared, locks);
+    snprintf(fig, sizeof fig, "per post: %.2f shared-queue posts, %.2f mutex locks",
+             shared, locks);
     /* Lock-free: no post went to the shared queue, and the only lock per
      * handler is the splice after it (about 1 per post, never 2). */
     expect_property("same_thread_post_is_lock_free", shared < 0.01 && locks < 1.5, fig);
@@ -344,7 +350,7 @@ static void rule_handler(sl_op *op)
     int left;
     ctx->unassisted = false;
     sl_inline_budget(p->s, &p->caps[0], &left); /* a fresh frame's cap */
-    for (int i = 1; i <= 4; ++i) { /* fully spent each time */
+    for (int i = 1; i <= 4; ++i) {              /* fully spent each time */
         reset_inline_budget(p->s);
         sl_inline_budget(p->s, &p->caps[i], &left);
         p->inline_per_refill[i] = spend(p->s, 100);
@@ -377,11 +383,12 @@ void property_budget_follows_adaptive_rule(void **state)
         if (p.caps[i] != want_caps[i] || p.inline_per_refill[i] != want_inline[i])
             holds = false;
     char fig[160];
-    snprintf(fig, sizeof fig,
-             "caps %d>%d>%d>%d>%d, partial>%d, unassisted>%d; inline per refill %d,%d,%d,%d",
-             p.caps[0], p.caps[1], p.caps[2], p.caps[3], p.caps[4], p.caps[5], p.caps[6],
-             p.inline_per_refill[1], p.inline_per_refill[2], p.inline_per_refill[3],
-             p.inline_per_refill[4]);
+    snprintf(
+        fig, sizeof fig,
+        "caps %d>%d>%d>%d>%d, partial>%d, unassisted>%d; inline per refill %d,%d,%d,%d",
+        p.caps[0], p.caps[1], p.caps[2], p.caps[3], p.caps[4], p.caps[5], p.caps[6],
+        p.inline_per_refill[1], p.inline_per_refill[2], p.inline_per_refill[3],
+        p.inline_per_refill[4]);
     expect_property("budget_follows_adaptive_rule", holds, fig);
     sl_scheduler_destroy(s);
 }
@@ -439,7 +446,8 @@ void property_budget_doubles_when_fully_spent_e2e(void **state)
     sl_socket *pair[2];
     assert_int_equal(sl_socket_pair(s, pair), 0);
     static char data[4096];
-    assert_int_equal(write(sl_socket_fd(pair[1]), data, sizeof data), (ssize_t)sizeof data);
+    assert_int_equal(write(sl_socket_fd(pair[1]), data, sizeof data),
+                     (ssize_t)sizeof data);
     sl_work_started(s);
     run_thread reactor_thread, worker;
     start_run_thread(&reactor_thread, s);
@@ -456,10 +464,11 @@ void property_budget_doubles_when_fully_spent_e2e(void **state)
     join_run_thread(&reactor_thread, 30000);
     char fig[160];
     snprintf(fig, sizeof fig, "cap %d, then at refills %d,%d,%d,%d with %d,%d,%d inline",
-             r.initial_cap, r.caps[0], r.caps[1], r.caps[2], r.caps[3], r.inl[0], r.inl[1],
-             r.inl[2]);
-    bool holds = r.initial_cap == 2 && r.caps[0] == 4 && r.caps[1] == 8 && r.caps[2] == 16 &&
-                 r.caps[3] == 16 && r.inl[0] == 4 && r.inl[1] == 8 && r.inl[2] == 16;
+             r.initial_cap, r.caps[0], r.caps[1], r.caps[2], r.caps[3], r.inl[0],
+             r.inl[1], r.inl[2]);
+    bool holds = r.initial_cap == 2 && r.caps[0] == 4 && r.caps[1] == 8 &&
+                 r.caps[2] == 16 && r.caps[3] == 16 && r.inl[0] == 4 && r.inl[1] == 8 &&
+                 r.inl[2] == 16;
     expect_property("budget_doubles_when_fully_spent_e2e", holds, fig);
     sl_socket_close(pair[0]);
     sl_socket_close(pair[1]);
@@ -544,8 +553,8 @@ void property_ready_connection_cannot_starve_another(void **state)
     pthread_join(w.tid, NULL);
     long lag = v.hog_reads_at_served - v.hog_reads_at_data;
     char fig[128];
-    snprintf(fig, sizeof fig, "%ld reads of the ready connection before the other was served",
-             lag);
+    snprintf(fig, sizeof fig,
+             "%ld reads of the ready connection before the other was served", lag);
     expect_property("ready_connection_cannot_starve_another", lag < 50000, fig);
     sl_socket_close(a[0]);
     sl_socket_close(b[0]);

@@ -21,8 +21,8 @@ static sl_scheduler *new_sched(void)
 }
 
 /* A listening TCP socket on 127.0.0.1 (or ::1), port chosen by the kernel. */
-static sl_socket *tcp_listener(sl_scheduler *s, int family,
-                               struct sockaddr_storage *addr, socklen_t *len)
+static sl_socket *tcp_listener(sl_scheduler *s, int family, struct sockaddr_storage *addr,
+                               socklen_t *len)
 {
     sl_socket *l;
     assert_int_equal(sl_socket_open(s, family, SOCK_STREAM, 0, &l), 0);
@@ -41,7 +41,8 @@ static sl_socket *tcp_listener(sl_scheduler *s, int family,
         alen = sizeof *in6;
     }
     int one = 1;
-    assert_int_equal(sl_socket_set_option(l, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one), 0);
+    assert_int_equal(sl_socket_set_option(l, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one),
+                     0);
     int r = sl_socket_bind(l, (struct sockaddr *)&a, alen);
     if (r == -EADDRNOTAVAIL || r == -EAFNOSUPPORT) {
         sl_socket_close(l);
@@ -92,8 +93,9 @@ static bool make_tcp_pair(sl_scheduler *s, int family, tcp_pair *p)
         return false;
     assert_int_equal(sl_socket_open(s, family, SOCK_STREAM, 0, &p->client), 0);
     assert_int_equal(sl_socket_async_accept(l, on_accept, p), 0);
-    assert_int_equal(sl_socket_async_connect(p->client, (struct sockaddr *)&addr, len,
-                                             on_connect, p), 0);
+    assert_int_equal(
+        sl_socket_async_connect(p->client, (struct sockaddr *)&addr, len, on_connect, p),
+        0);
     while (p->done < 2) {
         sl_restart(s);
         assert_true(sl_run_one(s) > 0);
@@ -283,7 +285,8 @@ static void st_write(streamer *st)
         chunk = sizeof st->wbuf;
     for (size_t i = 0; i < chunk; ++i)
         st->wbuf[i] = (char)((st->sent + i) * 2654435761u >> 13);
-    struct iovec iov[2] = {{st->wbuf, chunk / 3}, {st->wbuf + chunk / 3, chunk - chunk / 3}};
+    struct iovec iov[2] = {{st->wbuf, chunk / 3},
+                           {st->wbuf + chunk / 3, chunk - chunk / 3}};
     if (sl_socket_async_write(st->sock, iov, 2, st_wrote, st) != 0)
         st->errors++;
 }
@@ -315,7 +318,8 @@ static void two_way_transfer(sl_scheduler *s, sl_socket *a, sl_socket *b, size_t
     sa.sock = a;
     sb.sock = b;
     sa.total = sb.total = total;
-    sa.sum_sent = sa.sum_received = sb.sum_sent = sb.sum_received = 1469598103934665603ull;
+    sa.sum_sent = sa.sum_received = sb.sum_sent = sb.sum_received =
+        1469598103934665603ull;
     struct iovec ia = {sa.rbuf, sizeof sa.rbuf}, ib = {sb.rbuf, sizeof sb.rbuf};
     assert_int_equal(sl_socket_async_read(a, &ia, 1, st_read, &sa), 0);
     assert_int_equal(sl_socket_async_read(b, &ib, 1, st_read, &sb), 0);
@@ -390,8 +394,8 @@ void socket_connect_to_closed_port_is_refused(void **state)
     sl_socket *c;
     assert_int_equal(sl_socket_open(s, AF_INET, SOCK_STREAM, 0, &c), 0);
     status_box b = {.status = 999};
-    assert_int_equal(sl_socket_async_connect(c, (struct sockaddr *)&addr, len,
-                                             record_status, &b), 0);
+    assert_int_equal(
+        sl_socket_async_connect(c, (struct sockaddr *)&addr, len, record_status, &b), 0);
     sl_run(s);
     assert_int_equal(b.calls, 1);
     assert_int_equal(b.status, -ECONNREFUSED);
@@ -435,7 +439,8 @@ void socket_accept_100_connections(void **state)
         boxes[i] = (status_box){.status = 999};
         assert_int_equal(sl_socket_open(s, AF_INET, SOCK_STREAM, 0, &clients[i]), 0);
         assert_int_equal(sl_socket_async_connect(clients[i], (struct sockaddr *)&addr,
-                                                 len, record_status, &boxes[i]), 0);
+                                                 len, record_status, &boxes[i]),
+                         0);
     }
     sl_run(s);
     assert_int_equal(a.errors, 0);
@@ -598,7 +603,10 @@ static void ep_a_wrote(sl_socket *sock, int status, size_t n, void *arg);
 static void ep_a_read(sl_socket *sock, int status, size_t n, void *arg);
 static void ep_b_read(sl_socket *sock, int status, size_t n, void *arg);
 
-static void ep_fail(echo_pair *e) { atomic_fetch_add(&e->errors, 1); }
+static void ep_fail(echo_pair *e)
+{
+    atomic_fetch_add(&e->errors, 1);
+}
 
 static void ep_b_wrote(sl_socket *sock, int status, size_t n, void *arg)
 {
@@ -769,7 +777,8 @@ void socket_bad_input_is_refused_and_loses_nothing(void **state)
     for (int i = 0; i <= SL_MAX_IOV; ++i)
         iov[i] = (struct iovec){&b, 1};
     status_box box = {0};
-    assert_int_equal(sl_socket_async_read(pair[0], iov, SL_MAX_IOV + 1, record_status, &box), -EINVAL);
+    assert_int_equal(
+        sl_socket_async_read(pair[0], iov, SL_MAX_IOV + 1, record_status, &box), -EINVAL);
     assert_int_equal(sl_socket_async_write(pair[0], iov, 1, NULL, NULL), -EINVAL);
     assert_int_equal(sl_socket_shutdown(pair[0], 42), -EINVAL);
     /* The refused calls left the socket usable. */

@@ -14,7 +14,10 @@ long test_scale(long n)
     return n / div > 0 ? n / div : 1;
 }
 
-int variant_is(const char *name) { return strcmp(sl_variant_name(), name) == 0; }
+int variant_is(const char *name)
+{
+    return strcmp(sl_variant_name(), name) == 0;
+}
 
 int count_open_fds(void)
 {

@@ -11,8 +11,7 @@
 #define SL_HAS_SENTINEL 0
 #define SL_VARIANT_DO_ONE
 
-static size_t do_one(sl_scheduler *s, long timeout_us, thread_context *ctx,
-                     bool *held)
+static size_t do_one(sl_scheduler *s, long timeout_us, thread_context *ctx, bool *held)
 {
     struct timespec deadline;
     if (timeout_us > 0)

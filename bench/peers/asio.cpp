@@ -36,16 +36,17 @@
 namespace asio = boost::asio;
 using error_code = boost::system::error_code;
 
-namespace {
+namespace
+{
 
-constexpr const char* impl = "asio";
+constexpr const char *impl = "asio";
 constexpr std::size_t read_buf_size = PEER_READ_BUF_SIZE;
 constexpr uint64_t cross_thread_cap = 65536;
 constexpr int threads_batch = 100000;
 
 // post_single / post_interleaved (arg: the batch): as upstream, post a batch
 // from outside the loop, then poll + restart.
-int w_post_batches(const peer_workload* w, long)
+int w_post_batches(const peer_workload *w, long)
 {
     const int batch = static_cast<int>(w->arg);
     asio::io_context ioc;
@@ -75,7 +76,7 @@ struct chain_state {
 };
 
 struct chain_link {
-    chain_state* st;
+    chain_state *st;
     void operator()() const
     {
         if ((++st->count & 1023u) == 0 && peer_now_ns() >= st->deadline)
@@ -85,7 +86,7 @@ struct chain_link {
     }
 };
 
-int w_post_chain(const peer_workload* w, long chains)
+int w_post_chain(const peer_workload *w, long chains)
 {
     chain_state st;
     uint64_t start = peer_now_ns();
@@ -100,7 +101,7 @@ int w_post_chain(const peer_workload* w, long chains)
 
 // post_cross_thread: a producer thread posts one handler at a time while
 // this thread runs the io_context.
-int w_post_cross_thread(const peer_workload* w, long)
+int w_post_cross_thread(const peer_workload *w, long)
 {
     asio::io_context ioc;
     auto guard = asio::make_work_guard(ioc);
@@ -134,7 +135,7 @@ int w_post_cross_thread(const peer_workload* w, long)
 
 // post_threads: as upstream, a feeder thread posts batches of 100000 while N
 // threads poll + restart (then run to drain once feeding stops).
-int w_post_threads(const peer_workload* w, long threads)
+int w_post_threads(const peer_workload *w, long threads)
 {
     asio::io_context ioc;
     std::atomic<bool> feeding{true};
@@ -166,7 +167,7 @@ int w_post_threads(const peer_workload* w, long threads)
             ioc.run();
         });
     feeder.join();
-    for (auto& r : runners)
+    for (auto &r : runners)
         r.join();
     uint64_t end = peer_now_ns();
     peer_print_rate(w->name, impl, threads, executed.load(), start, end);
@@ -176,7 +177,7 @@ int w_post_threads(const peer_workload* w, long threads)
 // Connected pairs. TCP: 127.0.0.1, kernel-chosen port, TCP_NODELAY.
 struct tcp_pair {
     asio::ip::tcp::socket a, b;
-    explicit tcp_pair(asio::io_context& ioc) : a(ioc), b(ioc)
+    explicit tcp_pair(asio::io_context &ioc) : a(ioc), b(ioc)
     {
         asio::ip::tcp::acceptor acceptor(
             ioc, asio::ip::tcp::endpoint(asio::ip::address_v4::loopback(), 0));
@@ -189,24 +190,27 @@ struct tcp_pair {
 
 struct unix_pair {
     asio::local::stream_protocol::socket a, b;
-    explicit unix_pair(asio::io_context& ioc) : a(ioc), b(ioc) { asio::local::connect_pair(a, b); }
+    explicit unix_pair(asio::io_context &ioc) : a(ioc), b(ioc)
+    {
+        asio::local::connect_pair(a, b);
+    }
 };
 
 // Ping-pong, one thread: the client writes n bytes and reads n back; the
 // server keeps a read pending and echoes what it read.
-template <class Socket>
-struct pingpong {
-    asio::io_context& ioc;
-    Socket& client;
-    Socket& server;
+template <class Socket> struct pingpong {
+    asio::io_context &ioc;
+    Socket &client;
+    Socket &server;
     std::size_t n;
     uint64_t deadline;
     uint64_t t0 = 0;
     peer_hist hist;
     std::vector<char> cbuf, sbuf;
 
-    pingpong(asio::io_context& io, Socket& c, Socket& s, std::size_t bytes, uint64_t dl)
-        : ioc(io), client(c), server(s), n(bytes), deadline(dl), cbuf(bytes, 'P'), sbuf(bytes)
+    pingpong(asio::io_context &io, Socket &c, Socket &s, std::size_t bytes, uint64_t dl)
+        : ioc(io), client(c), server(s), n(bytes), deadline(dl), cbuf(bytes, 'P'),
+          sbuf(bytes)
     {
         peer_hist_reset(&hist);
     }
@@ -214,50 +218,52 @@ struct pingpong {
     void client_send()
     {
         t0 = peer_now_ns();
-        asio::async_write(client, asio::buffer(cbuf.data(), n), [this](error_code ec, std::size_t) {
-            if (ec)
-                return fail(ec);
-            asio::async_read(client, asio::buffer(cbuf.data(), n),
-                             [this](error_code ec2, std::size_t) {
-                                 if (ec2)
-                                     return fail(ec2);
-                                 uint64_t t1 = peer_now_ns();
-                                 peer_hist_record(&hist, t1 - t0);
-                                 if (t1 >= deadline)
-                                     return ioc.stop();
-                                 client_send();
-                             });
-        });
+        asio::async_write(client, asio::buffer(cbuf.data(), n),
+                          [this](error_code ec, std::size_t) {
+                              if (ec)
+                                  return fail(ec);
+                              asio::async_read(client, asio::buffer(cbuf.data(), n),
+                                               [this](error_code ec2, std::size_t) {
+                                                   if (ec2)
+                                                       return fail(ec2);
+                                                   uint64_t t1 = peer_now_ns();
+                                                   peer_hist_record(&hist, t1 - t0);
+                                                   if (t1 >= deadline)
+                                                       return ioc.stop();
+                                                   client_send();
+                                               });
+                          });
     }
 
     void server_receive()
     {
-        asio::async_read(server, asio::buffer(sbuf.data(), n), [this](error_code ec, std::size_t) {
-            if (ec)
-                return fail(ec);
-            asio::async_write(server, asio::buffer(sbuf.data(), n),
-                              [this](error_code ec2, std::size_t) {
-                                  if (ec2)
-                                      return fail(ec2);
-                                  server_receive();
-                              });
-        });
+        asio::async_read(server, asio::buffer(sbuf.data(), n),
+                         [this](error_code ec, std::size_t) {
+                             if (ec)
+                                 return fail(ec);
+                             asio::async_write(server, asio::buffer(sbuf.data(), n),
+                                               [this](error_code ec2, std::size_t) {
+                                                   if (ec2)
+                                                       return fail(ec2);
+                                                   server_receive();
+                                               });
+                         });
     }
 
-    void fail(const error_code& ec)
+    void fail(const error_code &ec)
     {
         std::fprintf(stderr, "bench-asio: ping-pong: %s\n", ec.message().c_str());
         std::exit(1);
     }
 };
 
-template <class Pair>
-int run_pingpong(const peer_workload* w, long bytes)
+template <class Pair> int run_pingpong(const peer_workload *w, long bytes)
 {
     asio::io_context ioc;
     Pair pair(ioc);
     auto pp = std::make_unique<pingpong<decltype(pair.a)>>(
-        ioc, pair.a, pair.b, static_cast<std::size_t>(bytes), peer_now_ns() + peer_duration_ns);
+        ioc, pair.a, pair.b, static_cast<std::size_t>(bytes),
+        peer_now_ns() + peer_duration_ns);
     pp->server_receive();
     pp->client_send();
     ioc.run();
@@ -266,7 +272,7 @@ int run_pingpong(const peer_workload* w, long bytes)
 }
 
 // pingpong_tcp / pingpong_unix (arg: 1 for TCP).
-int w_pingpong(const peer_workload* w, long bytes)
+int w_pingpong(const peer_workload *w, long bytes)
 {
     return w->arg ? run_pingpong<tcp_pair>(w, bytes) : run_pingpong<unix_pair>(w, bytes);
 }
@@ -274,9 +280,9 @@ int w_pingpong(const peer_workload* w, long bytes)
 // throughput_oneway: the writer writes one chunk and, when that completes,
 // the next; the reader reads into 64 KiB. One thread runs both.
 struct oneway {
-    asio::io_context& ioc;
-    asio::ip::tcp::socket& writer;
-    asio::ip::tcp::socket& reader;
+    asio::io_context &ioc;
+    asio::ip::tcp::socket &writer;
+    asio::ip::tcp::socket &reader;
     std::vector<char> chunk;
     std::vector<char> rbuf;
     uint64_t deadline;
@@ -284,56 +290,61 @@ struct oneway {
     uint64_t total = 0;
     bool done = false;
 
-    oneway(asio::io_context& io, asio::ip::tcp::socket& w, asio::ip::tcp::socket& r,
+    oneway(asio::io_context &io, asio::ip::tcp::socket &w, asio::ip::tcp::socket &r,
            std::size_t chunk_size, uint64_t dl)
-        : ioc(io), writer(w), reader(r), chunk(chunk_size, 'x'), rbuf(read_buf_size), deadline(dl)
+        : ioc(io), writer(w), reader(r), chunk(chunk_size, 'x'), rbuf(read_buf_size),
+          deadline(dl)
     {
     }
 
     void write_next()
     {
-        asio::async_write(writer, asio::buffer(chunk), [this](error_code ec, std::size_t) {
-            if (!ec && !done)
-                write_next();
-        });
+        asio::async_write(writer, asio::buffer(chunk),
+                          [this](error_code ec, std::size_t) {
+                              if (!ec && !done)
+                                  write_next();
+                          });
     }
 
     void read_next()
     {
-        reader.async_read_some(asio::buffer(rbuf), [this](error_code ec, std::size_t got) {
-            if (ec) {
-                std::fprintf(stderr, "bench-asio: read: %s\n", ec.message().c_str());
-                std::exit(1);
-            }
-            total += got;
-            uint64_t now = peer_now_ns();
-            if (now >= deadline) {
-                end = now;
-                done = true;
-                return ioc.stop();
-            }
-            read_next();
-        });
+        reader.async_read_some(
+            asio::buffer(rbuf), [this](error_code ec, std::size_t got) {
+                if (ec) {
+                    std::fprintf(stderr, "bench-asio: read: %s\n", ec.message().c_str());
+                    std::exit(1);
+                }
+                total += got;
+                uint64_t now = peer_now_ns();
+                if (now >= deadline) {
+                    end = now;
+                    done = true;
+                    return ioc.stop();
+                }
+                read_next();
+            });
     }
 };
 
-int w_throughput_oneway(const peer_workload* w, long chunk)
+int w_throughput_oneway(const peer_workload *w, long chunk)
 {
     asio::io_context ioc(1);
     tcp_pair pair(ioc);
     uint64_t start = peer_now_ns();
-    oneway ow(ioc, pair.a, pair.b, static_cast<std::size_t>(chunk), start + peer_duration_ns);
+    oneway ow(ioc, pair.a, pair.b, static_cast<std::size_t>(chunk),
+              start + peer_duration_ns);
     ow.write_next();
     ow.read_next();
     ioc.run();
     peer_print_result(w->name, impl, chunk, "bytes_per_s", "B/s",
-                      static_cast<double>(ow.total) / peer_seconds_since(start, ow.end), 0);
+                      static_cast<double>(ow.total) / peer_seconds_since(start, ow.end),
+                      0);
     return 0;
 }
 
 // timer_schedule_cancel: arm a steady_timer 1 s ahead, wait on it, cancel;
 // the aborted waits complete in the poll after each batch of 1000.
-int w_timer_schedule_cancel(const peer_workload* w, long)
+int w_timer_schedule_cancel(const peer_workload *w, long)
 {
     asio::io_context ioc;
     asio::steady_timer timer(ioc);
@@ -370,7 +381,7 @@ struct fire_loop {
     uint64_t count = 0;
     uint64_t deadline;
 
-    fire_loop(asio::io_context& ioc, uint64_t dl) : timer(ioc), deadline(dl) {}
+    fire_loop(asio::io_context &ioc, uint64_t dl) : timer(ioc), deadline(dl) {}
 
     void arm()
     {
@@ -385,7 +396,7 @@ struct fire_loop {
     }
 };
 
-int w_timer_fire(const peer_workload* w, long)
+int w_timer_fire(const peer_workload *w, long)
 {
     asio::io_context ioc;
     uint64_t start = peer_now_ns();
@@ -414,7 +425,7 @@ const peer_workload workloads[] = {
 
 } // namespace
 
-int main(int argc, char** argv)
+int main(int argc, char **argv)
 {
     return peer_main(argc, argv, impl, workloads, std::size(workloads));
 }

@@ -87,8 +87,8 @@ static inline void peer_usage(const char *prog, const peer_workload *table, size
 
 /* The whole of main: parse, then run the workload named by -w.  Returns
  * main's exit status (2 for a bad command line). */
-static inline int peer_main(int argc, char **argv, const char *impl, const peer_workload *table,
-                            size_t count)
+static inline int peer_main(int argc, char **argv, const char *impl,
+                            const peer_workload *table, size_t count)
 {
     peer_impl = impl;
     const char *name = NULL;
@@ -104,7 +104,8 @@ static inline int peer_main(int argc, char **argv, const char *impl, const peer_
         case 't':
             errno = 0;
             seconds = strtod(optarg, &end);
-            if (errno || end == optarg || *end || !(seconds > 0.0 && seconds <= 86400.0)) {
+            if (errno || end == optarg || *end ||
+                !(seconds > 0.0 && seconds <= 86400.0)) {
                 peer_usage(argv[0], table, count);
                 return 2;
             }
@@ -131,7 +132,8 @@ static inline int peer_main(int argc, char **argv, const char *impl, const peer_
         return 2;
     }
     if (!w->run) {
-        fprintf(stderr, "%s: %s is not available for %s: %s\n", argv[0], name, impl, w->skipped);
+        fprintf(stderr, "%s: %s is not available for %s: %s\n", argv[0], name, impl,
+                w->skipped);
         peer_usage(argv[0], table, count);
         return 2;
     }
@@ -148,9 +150,10 @@ static inline int peer_main(int argc, char **argv, const char *impl, const peer_
         char *end;
         errno = 0;
         param = strtol(param_arg, &end, 10);
-        if (errno || end == param_arg || *end || param < sp->min_param || param > sp->max_param) {
-            fprintf(stderr, "%s: %s takes -p in [%ld, %ld]\n", argv[0], name, sp->min_param,
-                    sp->max_param);
+        if (errno || end == param_arg || *end || param < sp->min_param ||
+            param > sp->max_param) {
+            fprintf(stderr, "%s: %s takes -p in [%ld, %ld]\n", argv[0], name,
+                    sp->min_param, sp->max_param);
             peer_usage(argv[0], table, count);
             return 2;
         }

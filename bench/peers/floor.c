@@ -289,7 +289,8 @@ static void *pt_feeder(void *unused)
         }
         posted += PT_BATCH;
         /* Keep at most two batches queued, so memory stays bounded. */
-        while (posted - atomic_load_explicit(&g_pt_executed, memory_order_relaxed) > PT_BATCH)
+        while (posted - atomic_load_explicit(&g_pt_executed, memory_order_relaxed) >
+               PT_BATCH)
             sched_yield();
     } while (peer_now_ns() < g_pt.deadline);
     atomic_store_explicit(&g_pt_feeding, false, memory_order_release);
@@ -462,7 +463,8 @@ static int w_throughput_oneway(const peer_workload *w, long chunk)
     free(wbuf);
 
     double secs = peer_seconds_since(start, now);
-    peer_print_result(w->name, IMPL, chunk, "bytes_per_s", "B/s", (double)total / secs, 0);
+    peer_print_result(w->name, IMPL, chunk, "bytes_per_s", "B/s", (double)total / secs,
+                      0);
     return 0;
 }
 
@@ -616,5 +618,6 @@ static const peer_workload g_workloads[] = {
 
 int main(int argc, char **argv)
 {
-    return peer_main(argc, argv, IMPL, g_workloads, sizeof g_workloads / sizeof g_workloads[0]);
+    return peer_main(argc, argv, IMPL, g_workloads,
+                     sizeof g_workloads / sizeof g_workloads[0]);
 }

@@ -141,10 +141,11 @@ static inline void peer_print_rate(const char *workload, const char *impl, long 
 }
 
 /* The four round-trip figures every ping-pong workload reports, in us. */
-static inline void peer_hist_print_rtt(const peer_hist *h, const char *workload, const char *impl,
-                                       long param)
+static inline void peer_hist_print_rtt(const peer_hist *h, const char *workload,
+                                       const char *impl, long param)
 {
-    peer_print_result(workload, impl, param, "rtt_mean", "us", peer_hist_mean_ns(h) / 1e3, 3);
+    peer_print_result(workload, impl, param, "rtt_mean", "us", peer_hist_mean_ns(h) / 1e3,
+                      3);
     peer_print_result(workload, impl, param, "rtt_p50", "us",
                       peer_hist_quantile_ns(h, 0.50) / 1e3, 3);
     peer_print_result(workload, impl, param, "rtt_p99", "us",

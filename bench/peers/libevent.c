@@ -70,7 +70,8 @@ static void new_base(void)
         die_msg("event_base_new");
 }
 
-static struct event *must_event(evutil_socket_t fd, short what, event_callback_fn cb, void *arg)
+static struct event *must_event(evutil_socket_t fd, short what, event_callback_fn cb,
+                                void *arg)
 {
     struct event *ev = event_new(g_base, fd, what, cb, arg);
     if (!ev)
@@ -124,8 +125,8 @@ static int w_post_batches(const peer_workload *w, long param)
         event_free(evs[i]);
     event_base_free(g_base);
     if (g_count != posted) {
-        fprintf(stderr, "bench-libevent: ran %llu of %llu posts\n", (unsigned long long)g_count,
-                (unsigned long long)posted);
+        fprintf(stderr, "bench-libevent: ran %llu of %llu posts\n",
+                (unsigned long long)g_count, (unsigned long long)posted);
         exit(1);
     }
     peer_print_rate(w->name, IMPL, 0, g_count, start, now);
@@ -212,7 +213,8 @@ static void *xt_producer(void *unused)
         if ((posted & 63u) == 63u && peer_now_ns() >= g_xt.deadline)
             break;
         /* The event for this slot must have run before it is reused. */
-        while (posted - atomic_load_explicit(&g_xt.executed, memory_order_acquire) >= XT_CAP)
+        while (posted - atomic_load_explicit(&g_xt.executed, memory_order_acquire) >=
+               XT_CAP)
             sched_yield();
         event_active(g_xt.pool[posted % XT_CAP], EV_READ, 0);
     }
@@ -256,7 +258,8 @@ static void make_pair(int fds[2], bool tcp)
         peer_tcp_pair(fds, true);
     else
         peer_unix_pair(fds);
-    if (evutil_make_socket_nonblocking(fds[0]) < 0 || evutil_make_socket_nonblocking(fds[1]) < 0)
+    if (evutil_make_socket_nonblocking(fds[0]) < 0 ||
+        evutil_make_socket_nonblocking(fds[1]) < 0)
         die_msg("evutil_make_socket_nonblocking");
 }
 
@@ -569,5 +572,6 @@ static const peer_workload g_workloads[] = {
 
 int main(int argc, char **argv)
 {
-    return peer_main(argc, argv, IMPL, g_workloads, sizeof g_workloads / sizeof g_workloads[0]);
+    return peer_main(argc, argv, IMPL, g_workloads,
+                     sizeof g_workloads / sizeof g_workloads[0]);
 }

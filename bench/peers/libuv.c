@@ -291,8 +291,10 @@ static int w_pingpong(const peer_workload *w, long bytes)
     peer_hist_reset(&g_pp.hist);
     g_pp.client.stream = open_stream(&g_pp.client.h, fds[0], tcp, &g_pp.client);
     g_pp.server.stream = open_stream(&g_pp.server.h, fds[1], tcp, &g_pp.server);
-    check(uv_read_start(g_pp.client.stream, pp_alloc_cb, pp_client_read_cb), "uv_read_start");
-    check(uv_read_start(g_pp.server.stream, pp_alloc_cb, pp_server_read_cb), "uv_read_start");
+    check(uv_read_start(g_pp.client.stream, pp_alloc_cb, pp_client_read_cb),
+          "uv_read_start");
+    check(uv_read_start(g_pp.server.stream, pp_alloc_cb, pp_server_read_cb),
+          "uv_read_start");
 
     g_pp.deadline = peer_now_ns() + peer_duration_ns;
     pp_client_send();
@@ -459,5 +461,6 @@ static const peer_workload g_workloads[] = {
 
 int main(int argc, char **argv)
 {
-    return peer_main(argc, argv, IMPL, g_workloads, sizeof g_workloads / sizeof g_workloads[0]);
+    return peer_main(argc, argv, IMPL, g_workloads,
+                     sizeof g_workloads / sizeof g_workloads[0]);
 }
