@@ -167,8 +167,10 @@ void compensating_work_started(sl_scheduler *s);
  * consume one unit at a speculative completion. */
 void reset_inline_budget(sl_scheduler *s);
 bool try_consume_inline_budget(sl_scheduler *s);
-/* Runs `op` as an inline completion (see thread_context.inline_ops). */
-void run_inline_completion(sl_scheduler *s, sl_op *op);
+/* Consumes one unit and queues `op` to run inline, right after the
+ * current handler (thread_context.inline_ops); false, doing nothing, when
+ * the budget is spent or this thread does not run `s`. */
+bool try_complete_inline(sl_scheduler *s, sl_op *op);
 /* Timer service hook: the earliest expiry changed (M6). */
 void timers_earliest_changed(sl_scheduler *s);
 /* Interrupts a blocked reactor (M5). */

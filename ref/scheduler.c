@@ -358,23 +358,32 @@ void reset_inline_budget(sl_scheduler *s)
         budget_refill(s, ctx);
 }
 
-bool try_consume_inline_budget(sl_scheduler *s)
+/* Upstream's try_consume_inline_budget: one unit of this thread's budget,
+ * if any (the frame found once, then returned for the caller's use). */
+static thread_context *consume_inline_budget(sl_scheduler *s)
 {
     thread_context *ctx = find_context(s);
     if (ctx && budget_take(ctx)) {
         SL_STAT(s, inline_completions);
         SL_TP(inline_completion, s, ctx->inline_budget);
-        return true;
+        return ctx;
     }
     SL_STAT(s, inline_posted);
-    return false;
+    return NULL;
 }
 
-void run_inline_completion(sl_scheduler *s, sl_op *op)
+bool try_consume_inline_budget(sl_scheduler *s)
 {
-    /* Only reached after try_consume_inline_budget succeeded, so a frame
-     * for `s` exists on this thread. */
-    op_queue_push(&find_context(s)->inline_ops, op);
+    return consume_inline_budget(s) != NULL;
+}
+
+bool try_complete_inline(sl_scheduler *s, sl_op *op)
+{
+    thread_context *ctx = consume_inline_budget(s);
+    if (!ctx)
+        return false;
+    op_queue_push(&ctx->inline_ops, op);
+    return true;
 }
 
 void sl_inline_budget(sl_scheduler *s, int *cap, int *left)

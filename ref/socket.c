@@ -380,12 +380,12 @@ static int op_start(sl_socket *sock, io_op *op)
  * or svc_.post). */
 static void finish_speculative(sl_socket *sock, io_op *op)
 {
-    if (try_consume_inline_budget(sock->sched)) {
+    /* The inline list runs after this handler returns, on this thread, so
+     * marking the op after queueing it is safe. */
+    if (try_complete_inline(sock->sched, &op->op))
         op->ran_inline = true;
-        run_inline_completion(sock->sched, &op->op);
-    } else {
+    else
         sl_post(sock->sched, &op->op);
-    }
 }
 
 static int copy_iov(io_op *op, const struct iovec *iov, int iovcnt)

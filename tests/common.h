@@ -25,6 +25,9 @@ long test_scale(long n);
 #define HAVE_STATS() (sl_stats_enabled())
 int variant_is(const char *name);
 
+/* A new scheduler; fails the test if it cannot be made. */
+sl_scheduler *new_sched(void);
+
 int count_open_fds(void);
 uint64_t elapsed_ms_since(uint64_t start_ns);
 
@@ -38,6 +41,15 @@ typedef struct count_op {
     atomic_int *log_n;
 } count_op;
 void count_op_init(count_op *c, int id, int *log, atomic_int *log_n);
+
+/* An op that counts its run and gives back one unit of work (the one a
+ * test took with sl_work_started to keep run alive). */
+typedef struct finish_op {
+    sl_op op;
+    sl_scheduler *s;
+    atomic_int ran;
+} finish_op;
+void finish_op_init(finish_op *f, sl_scheduler *s);
 
 /* Runs sl_run(s) on a new thread; join_run_thread fails the test if the
  * thread has not returned within `ms`. */

@@ -5,14 +5,6 @@
 
 #include <errno.h>
 
-static sl_scheduler *new_sched(void)
-{
-    sl_scheduler *s = NULL;
-    assert_int_equal(sl_scheduler_create(&s), 0);
-    assert_non_null(s);
-    return s;
-}
-
 void core_post_fifo_order(void **state)
 {
     (void)state;
@@ -293,18 +285,6 @@ void core_nested_run_of_two_schedulers(void **state)
     sl_scheduler_destroy(a);
 }
 
-typedef struct finish_op {
-    sl_op op;
-    sl_scheduler *s;
-    atomic_int ran;
-} finish_op;
-static void finish_complete(sl_op *op)
-{
-    finish_op *f = (finish_op *)op;
-    atomic_fetch_add(&f->ran, 1);
-    sl_work_finished(f->s);
-}
-
 void core_cross_thread_post_wakes_blocked_thread(void **state)
 {
     (void)state;
@@ -313,8 +293,8 @@ void core_cross_thread_post_wakes_blocked_thread(void **state)
     run_thread a;
     start_run_thread(&a, s);
     sleep_ms(30); /* let it block in the reactor */
-    finish_op f = {.s = s};
-    sl_op_init(&f.op, finish_complete, NULL);
+    finish_op f;
+    finish_op_init(&f, s);
     uint64_t t0 = sl_now_ns();
     sl_post(s, &f.op);
     join_run_thread(&a, 5000);

@@ -67,13 +67,6 @@ static sl_scheduler *new_sched_fds(sched_fds *f)
     return s;
 }
 
-static sl_scheduler *new_sched(void)
-{
-    sl_scheduler *s = NULL;
-    assert_int_equal(sl_scheduler_create(&s), 0);
-    return s;
-}
-
 /* What an I/O handler saw, and how often it ran. */
 typedef struct io_box {
     atomic_int calls;
@@ -705,19 +698,6 @@ static void nothing_handler(int signo)
     (void)signo;
 }
 
-typedef struct finish_op {
-    sl_op op;
-    sl_scheduler *s;
-    atomic_int ran;
-} finish_op;
-
-static void finish_complete(sl_op *op)
-{
-    finish_op *f = (finish_op *)op;
-    atomic_fetch_add(&f->ran, 1);
-    sl_work_finished(f->s);
-}
-
 /* A real EINTR: signals interrupt the thread blocked in epoll_wait (it
  * returns EINTR whatever SA_RESTART says); the thread goes back to wait
  * and a later cross-thread post still wakes it. */
@@ -743,8 +723,8 @@ void fault_epoll_wait_real_eintr_while_blocked(void **state)
     /* Each signal made the reactor return and wait again. */
     assert_true(fault_calls("epoll_wait") - calls >= 5);
     assert_false(atomic_load(&a.done));
-    finish_op f = {.s = s};
-    sl_op_init(&f.op, finish_complete, NULL);
+    finish_op f;
+    finish_op_init(&f, s);
     sl_post(s, &f.op);
     join_run_thread(&a, 5000);
     assert_int_equal(atomic_load(&f.ran), 1);

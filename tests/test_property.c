@@ -78,13 +78,6 @@ static void expect_property(const char *property, bool holds, const char *figure
     fail_msg("property %s is not in PROPERTY_TABLE", property);
 }
 
-static sl_scheduler *new_sched(void)
-{
-    sl_scheduler *s = NULL;
-    assert_int_equal(sl_scheduler_create(&s), 0);
-    return s;
-}
-
 /* ---- M2: a post storm must not starve timers or sockets ---------------- */
 
 /* A storm of CHAINS self-reposting handlers that stops after `ms`. */

@@ -38,13 +38,6 @@ static void lookup_init(lookup_result *l, sl_scheduler *s)
     l->s = s;
 }
 
-static sl_scheduler *new_sched(void)
-{
-    sl_scheduler *s = NULL;
-    assert_int_equal(sl_scheduler_create(&s), 0);
-    return s;
-}
-
 static bool is_loopback(const struct addrinfo *ai)
 {
     if (ai->ai_family == AF_INET) {

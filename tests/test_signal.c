@@ -48,13 +48,6 @@ static void waiter_init(signal_waiter *w)
     w->signo = -1;
 }
 
-static sl_scheduler *new_sched(void)
-{
-    sl_scheduler *s = NULL;
-    assert_int_equal(sl_scheduler_create(&s), 0);
-    return s;
-}
-
 static sl_signal_set *new_set(sl_scheduler *s)
 {
     sl_signal_set *set = NULL;

@@ -13,13 +13,6 @@
 #include <signal.h>
 #include <unistd.h>
 
-static sl_scheduler *new_sched(void)
-{
-    sl_scheduler *s = NULL;
-    assert_int_equal(sl_scheduler_create(&s), 0);
-    return s;
-}
-
 /* A listening TCP socket on 127.0.0.1 (or ::1), port chosen by the kernel. */
 static sl_socket *tcp_listener(sl_scheduler *s, int family, struct sockaddr_storage *addr,
                                socklen_t *len)

@@ -36,13 +36,6 @@ static void tw_init(tw *t, int id, int *log, atomic_int *log_n)
     t->status = 12345;
 }
 
-static sl_scheduler *new_sched(void)
-{
-    sl_scheduler *s = NULL;
-    assert_int_equal(sl_scheduler_create(&s), 0);
-    return s;
-}
-
 void timer_fires_in_expiry_order(void **state)
 {
     (void)state;

@@ -43,6 +43,28 @@ void sleep_ms(int ms)
         ;
 }
 
+sl_scheduler *new_sched(void)
+{
+    sl_scheduler *s = NULL;
+    assert_int_equal(sl_scheduler_create(&s), 0);
+    assert_non_null(s);
+    return s;
+}
+
+static void finish_complete(sl_op *op)
+{
+    finish_op *f = (finish_op *)op;
+    atomic_fetch_add(&f->ran, 1);
+    sl_work_finished(f->s);
+}
+
+void finish_op_init(finish_op *f, sl_scheduler *s)
+{
+    sl_op_init(&f->op, finish_complete, NULL);
+    f->s = s;
+    atomic_init(&f->ran, 0);
+}
+
 static void count_complete(sl_op *op)
 {
     count_op *c = (count_op *)op;
