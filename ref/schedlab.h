@@ -235,6 +235,7 @@ void sl_signal_set_destroy(sl_signal_set *set);
 /* ---- resolver (resolver.c) --------------------------------------------- */
 
 typedef struct sl_resolve sl_resolve;
+struct addrinfo; /* <netdb.h>; declared here for strict -std=c11 users */
 /* status 0 with `res` (free it with freeaddrinfo), SL_ECANCELED, or a
  * negative value: -EAI_* codes are reported as SL_EAI_BASE - (EAI code). */
 typedef void (*sl_resolve_handler)(sl_resolve *r, int status, struct addrinfo *res,
