@@ -319,11 +319,45 @@ void core_work_started_keeps_run_alive(void **state)
     sl_scheduler_destroy(s);
 }
 
+/* True inside a handler of `s`, false outside run, on another thread, and
+ * for another scheduler. */
+typedef struct where_op {
+    sl_op op;
+    sl_scheduler *s, *other;
+    int inside, other_inside;
+} where_op;
+
+static void where_complete(sl_op *op)
+{
+    where_op *w = (where_op *)op;
+    w->inside = sl_running_in_this_thread(w->s);
+    w->other_inside = sl_running_in_this_thread(w->other);
+}
+
+static void *not_running_main(void *arg)
+{
+    sl_scheduler *s = arg;
+    return (void *)(intptr_t)sl_running_in_this_thread(s);
+}
+
 void core_running_in_this_thread(void **state)
 {
     (void)state;
-    sl_scheduler *s = new_sched();
+    sl_scheduler *s = new_sched(), *other = new_sched();
     assert_false(sl_running_in_this_thread(s));
+    where_op w = {.s = s, .other = other, .inside = -1, .other_inside = -1};
+    sl_op_init(&w.op, where_complete, NULL);
+    sl_post(s, &w.op);
+    assert_int_equal(sl_run(s), 1);
+    assert_int_equal(w.inside, 1);
+    assert_int_equal(w.other_inside, 0);
+    assert_false(sl_running_in_this_thread(s)); /* the frame is gone */
+    pthread_t t;
+    void *r;
+    pthread_create(&t, NULL, not_running_main, s);
+    pthread_join(t, &r);
+    assert_int_equal((intptr_t)r, 0);
+    sl_scheduler_destroy(other);
     sl_scheduler_destroy(s);
 }
 
