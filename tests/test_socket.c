@@ -117,11 +117,9 @@ static void b_read(sl_socket *sock, int status, size_t n, void *arg);
 static void start_round(pinger *p)
 {
     memset(p->out, (int)(p->left & 0xff), p->size);
-    struct iovec iov = {p->out, p->size};
     p->got_a = p->got_b = 0;
     /* Payloads this small are written whole on loopback. */
     ssize_t w = write(sl_socket_fd(p->a), p->out, p->size);
-    (void)iov;
     if (w != (ssize_t)p->size)
         p->errors++;
     struct iovec rb = {p->in_b, p->size};
