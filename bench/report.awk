@@ -159,7 +159,7 @@ function targets(    j, ms, w, p, m, peers, np, q, pl) {
     target("throughput_oneway 1 KB ≥ asio", "throughput_oneway", 1024, "bytes_per_s", "asio", 1, "ge")
     target("throughput_oneway 64 KB ≥ asio", "throughput_oneway", 65536, "bytes_per_s", "asio", 1, "ge")
     target("timer_schedule_cancel ≥ asio", "timer_schedule_cancel", 0, "rate", "asio", 1, "ge")
-    np = split("libuv libevent", peers, " ")
+    np = split("libuv libevent tokio-ct tokio-mt", peers, " ")
     for (j = 1; j <= NWP; j++) {
         split(WP[j], ms, SUBSEP); w = ms[1]; p = ms[2]
         if (w !~ /^post_/ && w !~ /^pingpong_/) continue
@@ -180,9 +180,9 @@ function peers_table(    j, ms, w, p, pl, m, q, np, peers, line, kr, kp, rows) {
     print "Headline metric of each workload; the ratio is peer / ref (above 1: the peer " \
           "has the higher number)."
     print ""
-    print "| workload | param | metric | ref | asio | libuv | libevent | floor |"
-    print "|---|---|---|---|---|---|---|---|"
-    np = split("asio libuv libevent floor", peers, " ")
+    print "| workload | param | metric | ref | asio | libuv | libevent | tokio-ct | tokio-mt | floor | floor-uring (io_uring limit) |"
+    print "|---|---|---|---|---|---|---|---|---|---|---|"
+    np = split("asio libuv libevent tokio-ct tokio-mt floor floor-uring", peers, " ")
     for (j = 1; j <= NWP; j++) {
         split(WP[j], ms, SUBSEP); w = ms[1]; p = ms[2]
         if (w == "budget_sweep") continue
@@ -199,6 +199,6 @@ function peers_table(    j, ms, w, p, pl, m, q, np, peers, line, kr, kp, rows) {
         print line " |"
         rows++
     }
-    if (!rows) print "| (ref did not run) | | | | | | | |"
+    if (!rows) print "| (ref did not run) | | | | | | | | | | |"
     print ""
 }
