@@ -9,8 +9,24 @@
  *   post_single, post_interleaved, post_chain: libuv has no "post a callback
  *       to run on the loop" call; uv_idle / uv_check run one callback per
  *       handle per loop turn, which is not a queue of handlers.
- *   post_threads: a uv_loop_t may be run by one thread only.
- * Asking for one of these prints why and exits with status 2.
+ *   post_threads, post_concurrent: a uv_loop_t may be run by one thread
+ *       only.
+ * Asking for one of these prints why and exits with status 2.  Not written
+ * yet, though the idiom allows them: pingpong_concurrent, fanout (several
+ * streams on one loop) and accept_churn (uv_listen + uv_tcp_connect); the
+ * driver notes them as gaps.
+ *
+ * throughput_twoway: throughput_oneway's uv_write chain and uv_read_start
+ *   on both ends of one connection.
+ * timer_concurrent: 1000 uv_timer_t restarted from their callbacks; libuv
+ *   takes a timeout in whole milliseconds from the loop's cached time, so
+ *   the next absolute expiry is rounded up to the millisecond.
+ * starvation: the storm is 16 uv_idle_t callbacks (libuv has no post; an
+ *   idle handle is its "run me again" and what libuv's own benchmark list
+ *   uses for loop-turn counting, benchmark-loop-count.c); see w_starvation.
+ *   libuv's benchmark list (test/benchmark-list.h: ping-pongs, pound/pump,
+ *   million timers, async) keeps its servers in other threads or processes;
+ *   here both ends share one loop, as in every peer.
  *
  * post_cross_thread uses what libuv users write to hand work to a loop from
  * another thread: their own mutex-protected queue plus uv_async_send, whose
@@ -208,6 +224,7 @@ static struct {
     size_t n;
     uint64_t t0, deadline;
     peer_hist hist;
+    void (*on_done)(void); /* at the deadline: NULL stops the loop */
 } g_pp;
 
 static void pp_alloc_cb(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
@@ -262,7 +279,10 @@ static void pp_client_read_cb(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf
     uint64_t t1 = peer_now_ns();
     peer_hist_record(&g_pp.hist, t1 - g_pp.t0);
     if (t1 >= g_pp.deadline) {
-        uv_stop(&g_loop);
+        if (g_pp.on_done)
+            g_pp.on_done();
+        else
+            uv_stop(&g_loop);
         return;
     }
     pp_client_send();
@@ -383,6 +403,78 @@ static int w_throughput_oneway(const peer_workload *w, long chunk)
     return 0;
 }
 
+/* throughput_twoway: throughput_oneway's writer and reader in both
+ * directions of one connection; each end's handle writes and reads. */
+typedef struct tw_end {
+    stream_storage h;
+    uv_stream_t *stream;
+    uv_write_t req;
+    uint64_t total;
+} tw_end;
+
+static void tw_write_cb(uv_write_t *req, int status);
+
+static void tw_write_next(tw_end *e)
+{
+    uv_buf_t b = uv_buf_init(g_tp.chunk, (unsigned)g_tp.n);
+    e->req.data = e;
+    check(uv_write(&e->req, e->stream, &b, 1, tw_write_cb), "uv_write");
+}
+
+static void tw_write_cb(uv_write_t *req, int status)
+{
+    if (status < 0 || g_tp.done)
+        return;
+    tw_write_next(req->data);
+}
+
+static void tw_read_cb(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
+{
+    (void)buf;
+    if (nread < 0)
+        check((int)nread, "read");
+    ((tw_end *)s->data)->total += (uint64_t)nread;
+    uint64_t now = peer_now_ns();
+    if (now >= g_tp.deadline && !g_tp.done) {
+        g_tp.end = now;
+        g_tp.done = true;
+        uv_stop(&g_loop);
+    }
+}
+
+static int w_throughput_twoway(const peer_workload *w, long chunk)
+{
+    int fds[2];
+    peer_tcp_pair(fds, false);
+    check(uv_loop_init(&g_loop), "uv_loop_init");
+    g_tp.n = (size_t)chunk;
+    g_tp.chunk = malloc(g_tp.n);
+    if (!g_tp.chunk)
+        peer_die("malloc");
+    memset(g_tp.chunk, 'x', g_tp.n);
+    static tw_end ends[2];
+    for (int i = 0; i < 2; i++) {
+        ends[i].total = 0;
+        ends[i].stream = open_stream(&ends[i].h, fds[i], true, &ends[i]);
+    }
+
+    uint64_t start = peer_now_ns();
+    g_tp.deadline = start + peer_duration_ns;
+    for (int i = 0; i < 2; i++) {
+        tw_write_next(&ends[i]);
+        check(uv_read_start(ends[i].stream, tp_alloc_cb, tw_read_cb), "uv_read_start");
+    }
+    uv_run(&g_loop, UV_RUN_DEFAULT);
+    finish_loop();
+    free(g_tp.chunk);
+
+    peer_print_result(w->name, IMPL, chunk, "bytes_per_s", "B/s",
+                      (double)(ends[0].total + ends[1].total) /
+                          peer_seconds_since(start, g_tp.end),
+                      0);
+    return 0;
+}
+
 /* ---------------------------------------------------------------------------
  * Timers.
  */
@@ -441,6 +533,155 @@ static int w_timer_fire(const peer_workload *w, long param)
     return 0;
 }
 
+/* uv_timer_start's timeout for an absolute peer_now_ns() expiry: whole
+ * milliseconds, rounded up (libuv's timers count ms from the loop time). */
+static uint64_t ms_until(uint64_t expiry)
+{
+    uint64_t now = peer_now_ns();
+    return expiry > now ? (expiry - now + 999999u) / 1000000u : 0;
+}
+
+static peer_hist g_late;
+static uint64_t g_deadline;
+
+static void print_lateness(const char *name, long param)
+{
+    peer_print_result(name, IMPL, param, "lateness_p50", "us",
+                      peer_hist_quantile_ns(&g_late, 0.50) / 1e3, 3);
+    peer_print_result(name, IMPL, param, "lateness_p99", "us",
+                      peer_hist_quantile_ns(&g_late, 0.99) / 1e3, 3);
+    peer_print_result(name, IMPL, param, "lateness_max", "us",
+                      (double)(g_late.count ? g_late.max_ns : 0) / 1e3, 3);
+}
+
+/* timer_concurrent: n uv_timer_t, each periodic (10 ms, its own phase),
+ * restarted from its callback for the next absolute expiry. */
+#define TC_PERIOD 10000000u
+
+typedef struct periodic {
+    uv_timer_t timer;
+    uint64_t expiry;
+} periodic;
+
+static void periodic_cb(uv_timer_t *t)
+{
+    periodic *p = (periodic *)t;
+    uint64_t now = peer_now_ns();
+    peer_hist_record(&g_late, now > p->expiry ? now - p->expiry : 0);
+    g_fire_count++;
+    p->expiry += TC_PERIOD;
+    if (p->expiry < g_deadline)
+        check(uv_timer_start(t, periodic_cb, ms_until(p->expiry), 0), "uv_timer_start");
+}
+
+static int w_timer_concurrent(const peer_workload *w, long n)
+{
+    check(uv_loop_init(&g_loop), "uv_loop_init");
+    periodic *ps = calloc((size_t)n, sizeof *ps);
+    if (!ps)
+        peer_die("calloc");
+    peer_hist_reset(&g_late);
+    g_fire_count = 0;
+    uint64_t start = peer_now_ns();
+    g_deadline = start + peer_duration_ns;
+    for (long i = 0; i < n; i++) {
+        check(uv_timer_init(&g_loop, &ps[i].timer), "uv_timer_init");
+        ps[i].expiry = start + TC_PERIOD / 10 + (uint64_t)i * TC_PERIOD / (uint64_t)n;
+        check(uv_timer_start(&ps[i].timer, periodic_cb, ms_until(ps[i].expiry), 0),
+              "uv_timer_start");
+    }
+    uv_run(&g_loop, UV_RUN_DEFAULT);
+    uint64_t end = peer_now_ns();
+    finish_loop();
+    free(ps);
+    peer_print_rate(w->name, IMPL, n, g_fire_count, start, end);
+    print_lateness(w->name, n);
+    return 0;
+}
+
+/* starvation: a storm of 16 uv_idle_t handles (libuv's closest thing to a
+ * handler that re-posts itself: each idle callback runs once per loop
+ * iteration while it is started), a 1 ms periodic timer recording its
+ * lateness and a 64 B Unix ping-pong, on one loop.  With an idle handle
+ * active the loop polls with a zero timeout on every iteration, so the
+ * timer and the sockets are served between any two storm callbacks of the
+ * same handle: libuv cannot starve them, by construction. */
+static struct {
+    uv_idle_t storm[16];
+    uv_timer_t timer;
+    uint64_t end, expiry, handlers;
+    bool over;
+    int active;
+} g_st;
+
+static void st_part_done(void)
+{
+    if (--g_st.active == 0)
+        uv_stop(&g_loop);
+}
+
+static void st_idle_cb(uv_idle_t *h)
+{
+    ++g_st.handlers;
+    if (g_st.over) {
+        uv_idle_stop(h);
+        return;
+    }
+    if ((g_st.handlers & 255u) == 0 && peer_now_ns() >= g_st.end) {
+        g_st.over = true;
+        uv_idle_stop(h);
+        st_part_done();
+    }
+}
+
+static void st_tick_cb(uv_timer_t *t)
+{
+    uint64_t now = peer_now_ns();
+    peer_hist_record(&g_late, now > g_st.expiry ? now - g_st.expiry : 0);
+    g_st.expiry += 1000000u;
+    if (g_st.expiry > g_st.end) {
+        st_part_done();
+        return;
+    }
+    check(uv_timer_start(t, st_tick_cb, ms_until(g_st.expiry), 0), "uv_timer_start");
+}
+
+static int w_starvation(const peer_workload *w, long param)
+{
+    (void)param;
+    int fds[2];
+    peer_unix_pair(fds);
+    check(uv_loop_init(&g_loop), "uv_loop_init");
+    peer_hist_reset(&g_late);
+    g_pp.n = 64;
+    memset(g_pp.out, 'P', sizeof g_pp.out);
+    peer_hist_reset(&g_pp.hist);
+    g_pp.on_done = st_part_done;
+    g_pp.client.stream = open_stream(&g_pp.client.h, fds[0], false, &g_pp.client);
+    g_pp.server.stream = open_stream(&g_pp.server.h, fds[1], false, &g_pp.server);
+    check(uv_read_start(g_pp.client.stream, pp_alloc_cb, pp_client_read_cb), "uv_read_start");
+    check(uv_read_start(g_pp.server.stream, pp_alloc_cb, pp_server_read_cb), "uv_read_start");
+    check(uv_timer_init(&g_loop, &g_st.timer), "uv_timer_init");
+    for (int i = 0; i < 16; i++)
+        check(uv_idle_init(&g_loop, &g_st.storm[i]), "uv_idle_init");
+
+    uint64_t start = peer_now_ns();
+    g_st.end = g_pp.deadline = start + peer_duration_ns;
+    g_st.expiry = start + 1000000u;
+    g_st.active = 3;
+    check(uv_timer_start(&g_st.timer, st_tick_cb, ms_until(g_st.expiry), 0), "uv_timer_start");
+    pp_client_send();
+    for (int i = 0; i < 16; i++)
+        check(uv_idle_start(&g_st.storm[i], st_idle_cb), "uv_idle_start");
+    uv_run(&g_loop, UV_RUN_DEFAULT);
+    uint64_t end = peer_now_ns();
+    finish_loop();
+    peer_print_rate(w->name, IMPL, 0, g_st.handlers, start, end);
+    print_lateness(w->name, 0);
+    peer_hist_print_rtt(&g_pp.hist, w->name, IMPL, 0);
+    return 0;
+}
+
 /* ---------------------------------------------------------------------------
  * Command line.
  */
@@ -457,6 +698,10 @@ static const peer_workload g_workloads[] = {
     {"throughput_oneway", w_throughput_oneway, 0, NULL},
     {"timer_schedule_cancel", w_timer_schedule_cancel, 0, NULL},
     {"timer_fire", w_timer_fire, 0, NULL},
+    {"throughput_twoway", w_throughput_twoway, 0, NULL},
+    {"timer_concurrent", w_timer_concurrent, 0, NULL},
+    {"starvation", w_starvation, 0, NULL},
+    {"post_concurrent", NULL, 0, "a uv_loop_t is run by one thread only"},
 };
 
 int main(int argc, char **argv)
