@@ -15,10 +15,12 @@
  * Skipped, because libevent has no such operation:
  *   post_threads, post_concurrent: one event_base is dispatched by one
  *       thread at a time.
- * Asking for one prints why and exits with status 2.  Not written yet,
- * though the idiom allows them: pingpong_concurrent, fanout (several conns
- * on one base) and accept_churn (a listener's EV_READ event plus a
- * non-blocking connect's EV_WRITE); the driver notes them as gaps.
+ * Asking for one prints why and exits with status 2.
+ *
+ * pingpong_concurrent, fanout: 16 connections on one base, with the
+ *   ping-pong's conn code; fanout's cycle ends with the last echo.
+ * accept_churn: a listener's persistent EV_READ event, a non-blocking
+ *   connect whose completion is a one-shot EV_WRITE, 1 byte, both closed.
  *
  * throughput_twoway: throughput_oneway's events in both directions.
  * timer_concurrent: 1000 evtimers re-added from their callbacks with the
@@ -64,6 +66,7 @@
 #include <sched.h>
 #include <stdatomic.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -822,6 +825,256 @@ static int w_starvation(const peer_workload *w, long param)
 }
 
 /* ---------------------------------------------------------------------------
+ * Several connections on one base: pingpong_concurrent (each client sends
+ * again as soon as its echo is in) and fanout (every client sends at the
+ * start of a cycle; the last echo in ends the cycle).  64 B messages; the
+ * conn code of the ping-pong above (write at once, EV_WRITE only when the
+ * socket is full).
+ */
+typedef struct mc_pair {
+    conn client, server;
+    uint64_t t0;
+} mc_pair;
+
+static struct {
+    mc_pair *pairs;
+    long n, left;
+    bool fanout;
+    uint64_t deadline, end, ops, cycle_start;
+    peer_hist hist;
+} g_mc;
+
+#define MC_OF(c, member) ((mc_pair *)((char *)(c) - offsetof(mc_pair, member)))
+
+static void mc_client_send(mc_pair *p)
+{
+    p->t0 = peer_now_ns();
+    conn_send(&p->client, g_pp.out, g_pp.n);
+}
+
+static void mc_start_cycle(void)
+{
+    g_mc.cycle_start = peer_now_ns();
+    g_mc.left = g_mc.n;
+    for (long i = 0; i < g_mc.n; i++)
+        mc_client_send(&g_mc.pairs[i]);
+}
+
+static void mc_server_read_cb(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    conn *c = arg;
+    if (pp_read(c))
+        conn_send(c, c->buf, g_pp.n);
+}
+
+static void mc_client_read_cb(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    conn *c = arg;
+    if (!pp_read(c))
+        return;
+    mc_pair *p = MC_OF(c, client);
+    uint64_t now = peer_now_ns();
+    if (g_mc.fanout) {
+        if (--g_mc.left > 0)
+            return;
+        peer_hist_record(&g_mc.hist, now - g_mc.cycle_start);
+        g_mc.ops++;
+        if (now >= g_mc.deadline) {
+            g_mc.end = now;
+            event_base_loopbreak(g_base);
+            return;
+        }
+        mc_start_cycle();
+        return;
+    }
+    peer_hist_record(&g_mc.hist, now - p->t0);
+    g_mc.ops++;
+    if (now >= g_mc.deadline) {
+        event_del(c->rev);
+        if (--g_mc.left == 0) {
+            g_mc.end = now;
+            event_base_loopbreak(g_base);
+        }
+        return;
+    }
+    mc_client_send(p);
+}
+
+/* pingpong_concurrent (arg 0) and fanout (arg 1): param connections. */
+static int w_multi(const peer_workload *w, long n)
+{
+    new_base();
+    g_mc.fanout = w->arg != 0;
+    g_mc.n = n;
+    g_mc.ops = 0;
+    g_mc.pairs = calloc((size_t)n, sizeof *g_mc.pairs);
+    if (!g_mc.pairs)
+        peer_die("calloc");
+    g_pp.n = 64;
+    memset(g_pp.out, 'P', sizeof g_pp.out);
+    peer_hist_reset(&g_mc.hist);
+    for (long i = 0; i < n; i++) {
+        int fds[2];
+        make_pair(fds, true);
+        conn_open(&g_mc.pairs[i].client, fds[0], mc_client_read_cb);
+        conn_open(&g_mc.pairs[i].server, fds[1], mc_server_read_cb);
+    }
+    uint64_t start = peer_now_ns();
+    g_mc.deadline = start + peer_duration_ns;
+    if (g_mc.fanout) {
+        mc_start_cycle();
+    } else {
+        g_mc.left = n;
+        for (long i = 0; i < n; i++)
+            mc_client_send(&g_mc.pairs[i]);
+    }
+    event_base_dispatch(g_base);
+    for (long i = 0; i < n; i++) {
+        conn_close(&g_mc.pairs[i].client);
+        conn_close(&g_mc.pairs[i].server);
+    }
+    free(g_mc.pairs);
+    event_base_free(g_base);
+    peer_print_rate(w->name, IMPL, n, g_mc.ops, start, g_mc.end);
+    if (g_mc.fanout) {
+        peer_print_result(w->name, IMPL, n, "rtt_p50", "us",
+                          peer_hist_quantile_ns(&g_mc.hist, 0.50) / 1e3, 3);
+        peer_print_result(w->name, IMPL, n, "rtt_p99", "us",
+                          peer_hist_quantile_ns(&g_mc.hist, 0.99) / 1e3, 3);
+    } else {
+        peer_hist_print_rtt(&g_mc.hist, w->name, IMPL, n);
+    }
+    return 0;
+}
+
+/* ---------------------------------------------------------------------------
+ * accept_churn: a persistent EV_READ event on the non-blocking listener
+ * accepts; per connection a non-blocking connect() (SO_LINGER 0, as the
+ * kit) whose completion is a one-shot EV_WRITE event, 1 byte written by the
+ * client and read in a one-shot EV_READ event on the accepted socket, both
+ * closed; events made with event_new and freed per connection.
+ */
+static struct {
+    int lfd, cfd, sfd;
+    struct sockaddr_in addr;
+    struct event *lev, *cev, *sev;
+    int joined;
+    uint64_t count, deadline, end;
+} g_ac;
+
+static void ac_cycle(void);
+
+static void ac_read_cb(evutil_socket_t fd, short what, void *arg)
+{
+    (void)what;
+    (void)arg;
+    char b;
+    ssize_t r = read(fd, &b, 1);
+    if (r < 0 && (errno == EAGAIN || errno == EINTR)) {
+        must_add(g_ac.sev, NULL);
+        return;
+    }
+    if (r != 1)
+        peer_die("accept_churn read");
+    event_free(g_ac.cev);
+    event_free(g_ac.sev);
+    close(g_ac.cfd);
+    close(g_ac.sfd);
+    uint64_t now = peer_now_ns();
+    if (++g_ac.count, now >= g_ac.deadline) {
+        g_ac.end = now;
+        event_base_loopbreak(g_base);
+        return;
+    }
+    ac_cycle();
+}
+
+static void ac_join(void)
+{
+    if (++g_ac.joined < 2)
+        return;
+    if (send(g_ac.cfd, "X", 1, MSG_NOSIGNAL) != 1)
+        peer_die("accept_churn write");
+    g_ac.sev = must_event(g_ac.sfd, EV_READ, ac_read_cb, NULL);
+    must_add(g_ac.sev, NULL);
+}
+
+static void ac_connected_cb(evutil_socket_t fd, short what, void *arg)
+{
+    (void)what;
+    (void)arg;
+    int err = 0;
+    socklen_t len = sizeof err;
+    if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) < 0 || err) {
+        errno = err ? err : errno;
+        peer_die("accept_churn connect");
+    }
+    ac_join();
+}
+
+static void ac_accept_cb(evutil_socket_t fd, short what, void *arg)
+{
+    (void)what;
+    (void)arg;
+    int s = accept4(fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+    if (s < 0) {
+        if (errno == EAGAIN || errno == EINTR)
+            return;
+        peer_die("accept");
+    }
+    g_ac.sfd = s;
+    ac_join();
+}
+
+static void ac_cycle(void)
+{
+    g_ac.joined = 0;
+    g_ac.cfd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (g_ac.cfd < 0)
+        peer_die("socket");
+    struct linger lg = {1, 0};
+    if (setsockopt(g_ac.cfd, SOL_SOCKET, SO_LINGER, &lg, sizeof lg) < 0)
+        peer_die("setsockopt(SO_LINGER)");
+    g_ac.cev = must_event(g_ac.cfd, EV_WRITE, ac_connected_cb, NULL);
+    if (connect(g_ac.cfd, (struct sockaddr *)&g_ac.addr, sizeof g_ac.addr) < 0 &&
+        errno != EINPROGRESS)
+        peer_die("connect");
+    must_add(g_ac.cev, NULL);
+}
+
+static int w_accept_churn(const peer_workload *w, long param)
+{
+    (void)param;
+    new_base();
+    g_ac.lfd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (g_ac.lfd < 0)
+        peer_die("socket");
+    memset(&g_ac.addr, 0, sizeof g_ac.addr);
+    g_ac.addr.sin_family = AF_INET;
+    g_ac.addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t len = sizeof g_ac.addr;
+    if (bind(g_ac.lfd, (struct sockaddr *)&g_ac.addr, sizeof g_ac.addr) < 0 ||
+        listen(g_ac.lfd, 128) < 0 ||
+        getsockname(g_ac.lfd, (struct sockaddr *)&g_ac.addr, &len) < 0)
+        peer_die("listener");
+    g_ac.lev = must_event(g_ac.lfd, EV_READ | EV_PERSIST, ac_accept_cb, NULL);
+    must_add(g_ac.lev, NULL);
+    uint64_t start = peer_now_ns();
+    g_ac.deadline = start + peer_duration_ns;
+    ac_cycle();
+    event_base_dispatch(g_base);
+    event_free(g_ac.lev);
+    close(g_ac.lfd);
+    event_base_free(g_base);
+    peer_print_rate(w->name, IMPL, 0, g_ac.count, start, g_ac.end);
+    return 0;
+}
+
+/* ---------------------------------------------------------------------------
  * Command line.
  */
 static const peer_workload g_workloads[] = {
@@ -839,6 +1092,9 @@ static const peer_workload g_workloads[] = {
     {"timer_concurrent", w_timer_concurrent, 0, NULL},
     {"starvation", w_starvation, 0, NULL},
     {"post_concurrent", NULL, 0, "an event_base is dispatched by one thread at a time"},
+    {"pingpong_concurrent", w_multi, 0, NULL},
+    {"fanout", w_multi, 1, NULL},
+    {"accept_churn", w_accept_churn, 0, NULL},
 };
 
 int main(int argc, char **argv)
