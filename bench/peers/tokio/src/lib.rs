@@ -36,8 +36,8 @@
 //!       (the kit's sentinel does the same).
 //!   post_threads: a plain thread spawns batches of 100 000 tasks through a
 //!       runtime `Handle` (the inject queue) while N workers run them; at
-//!       most two batches wait.  Op: a task run.  As spawn_many_remote_busy
-//!       with the kit's batch and limit.
+//!       most two batches wait.  Op: a task run.  As Tokio's
+//!       spawn_many_remote_busy1, with the kit's batch and limit.
 //!   post_concurrent: N tasks on N workers, each spawning 10 000 tasks (from
 //!       a worker: its local queue) and yielding until they have run, over
 //!       and over.  Op: a task run.
@@ -45,16 +45,18 @@
 //!       a `Handle` while the runtime runs them; at most 65 536 wait.  Op: a
 //!       task run.
 //!   pingpong_tcp, pingpong_unix: a client task `write_all` n bytes and
-//!       `read_exact` n back; a server task echoes.  Op: a round trip.  Tokio
-//!       has no ping-pong bench of sockets (its rt ping_pong is channels).
+//!       `read_exact` n back; a server task echoes.  Op: a round trip.  The
+//!       ping_pong of Tokio's runtime benches passes messages over channels,
+//!       not sockets.
 //!   pingpong_concurrent: 16 such TCP pairs.  Op: a round trip.
 //!   throughput_oneway: a writer task `write_all` one chunk after another, a
 //!       reader task `read`s into 64 KiB.  Op: bytes.  throughput_twoway: the
 //!       same both ways on one connection (`into_split`).
 //!   timer_schedule_cancel: `sleep(1 s)` polled once (which registers it in
-//!       the timer wheel) and dropped (which removes it), under
-//!       `task::unconstrained`: the coop budget would otherwise make the
-//!       129th poll return Pending without registering anything.  The task
+//!       the timer wheel) and dropped (which removes it).  The batch runs
+//!       under `task::unconstrained` as a guard: a poll with an exhausted
+//!       coop budget returns Pending without registering (in 1.24 a Pending
+//!       poll gives its unit back, so it does not happen here).  The task
 //!       yields after each 1000 (the kit's poll).  Op: schedule + cancel.
 //!   timer_fire: `sleep(Duration::ZERO).await` in a loop.  Op: a fire.  Tokio
 //!       rounds every deadline up to the next millisecond tick of its wheel,
@@ -72,6 +74,11 @@
 //!       the kit).  Op: a connection.  Connect and accept are awaited one
 //!       after the other (no join!: the macros feature is not built); on
 //!       loopback the handshake completes before accept either way.
+//!   throughput: `write_all` of a chunk completes without a task switch
+//!       while the socket takes it, so with 1 KiB chunks the writer makes
+//!       many writes per poll (until its coop budget of 128 runs out) and
+//!       the reader gets up to 64 KiB per read; the kit completes at most
+//!       16 writes in a row inline (M11) before it queues the next.
 //!   starvation: 16 storm tasks counting and yielding, a 1 ms periodic
 //!       `sleep_until` task recording lateness and a 64 B Unix ping-pong,
 //!       on one thread (tokio-ct) or one worker (tokio-mt).  Tokio's answer
