@@ -11,8 +11,8 @@
 #
 # Environment: FULL=1 (all sizes and thread counts, 10 runs), WORKLOAD= and
 # VARIANT= (comma lists), PEERS= (comma list of asio,libuv,libevent,
-# tokio-ct,tokio-mt,floor,floor-uring, or none), RUNS= and BENCH_T= (runs per figure, seconds per run) override
-# the mode's defaults.  make bench passes BENCH_VARIANTS and
+# tokio-ct,tokio-mt,floor,floor-uring, or none), RUNS= and BENCH_T= (runs
+# per figure, seconds per run) override the mode's defaults.  make bench passes BENCH_VARIANTS and
 # BENCH_BUDGET_VARIANTS (the builds it made); BENCH_PEER_DIR (default
 # build/peers) is where the peer programs are looked for.
 set -u -o pipefail
