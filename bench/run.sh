@@ -226,6 +226,7 @@ done
     echo "date: $(date -Iseconds)"
     echo "compiler: $(${CC:-cc} --version 2>/dev/null | head -1)"
     echo "hyperfine: $( [ "$HAVE_HYPERFINE" = 1 ] && hyperfine --version || echo 'not found: no wall_s')"
+    echo "peers: $(dpkg-query -W -f='${Package} ${Version}, ' libboost-dev libuv1-dev libevent-dev liburing-dev rustc 2>/dev/null)tokio $(ls -d /usr/share/cargo/registry/tokio-1.* 2>/dev/null | sed 's/.*tokio-//' | head -1)"
     echo "mode: $MODE: randomized interleaved trials, $ROUNDS rounds of ${T}s runs per comparison after a ${WARM_T}s warm-up run of each (stats builds: $STATS_RUNS runs of ${STATS_T}s)"
     echo "base: $BASE; A/A control: ${AA:-none}"
     echo "seed: $SEED (replay this run's trial order: $replay make bench)"
@@ -306,7 +307,14 @@ for peer in $sel_peers; do
 done
 for peer in $sel_peers; do
     bin=${PEER_CMD[$peer]%% *}
-    [ -x "$bin" ] || note "- - $peer: $bin missing (peer not built: see the make output, bench/peers/Makefile.inc): no column"
+    if [ ! -x "$bin" ]; then
+        case "$peer" in
+        tokio-*) why="needs Debian's Rust toolchain and Tokio: apt-get install cargo rustc librust-tokio-dev" ;;
+        floor-uring) why="needs liburing: apt-get install liburing-dev" ;;
+        *) why="see the make output, bench/peers/Makefile.inc" ;;
+        esac
+        note "- - $peer: $bin missing (peer not built: $why): no column"
+    fi
 done
 
 for w in $sel_workloads; do
