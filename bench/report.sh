@@ -44,9 +44,10 @@ if [ -s "$dir/notes.txt" ]; then
              split($0, f, " "); peer = f[3]; sub(/:$/, "", peer)
              why = $0; sub(/^[^(]*\(/, "", why); sub(/\)$/, "", why)
              if (index(why, "for " peer ": ")) why = substr(why, index(why, "for " peer ": ") + length("for " peer ": "))
-             else why = "no version in the program"
+             else { sub(/^[^ :]*: /, "", why); if (why ~ /^unknown workload/ || why == "") why = "no version in the program" }
+             wl = f[1] (f[2] == "-" ? "" : " " f[2])
              k = peer SUBSEP why
-             if (!((k, f[1]) in seen)) { seen[k, f[1]] = 1; list[k] = list[k] (list[k] == "" ? "" : ", ") f[1] }
+             if (!((k, wl) in seen)) { seen[k, wl] = 1; list[k] = list[k] (list[k] == "" ? "" : ", ") wl }
              if (!(k in order)) order[k] = ++nk
          }
          END { for (k in order) byorder[order[k]] = k

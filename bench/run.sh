@@ -40,7 +40,7 @@ cd "$(dirname "$0")/.." || exit 1
 
 # ---- mode ------------------------------------------------------------------
 if [ -n "${FULL:-}" ] && [ "${FULL}" != 0 ]; then
-    MODE=full ROUNDS=${ROUNDS:-12} T=${BENCH_T:-0.5} STATS_RUNS=3 STATS_T=0.3
+    MODE=full ROUNDS=${ROUNDS:-20} T=${BENCH_T:-0.3} STATS_RUNS=3 STATS_T=0.3
 else
     MODE=quick ROUNDS=${ROUNDS:-10} T=${BENCH_T:-0.1} STATS_RUNS=2 STATS_T=0.1
 fi
@@ -170,11 +170,23 @@ variants_for() {
     done
     echo $out
 }
+# peer_has PEER WORKLOAD [PARAM]: bench/peers.conf lists WORKLOAD for PEER
+# (as `workload`, or as `workload@p1,p2` for those params only).
+peer_has() {
+    local t
+    for t in ${PEER_WL[$1]}; do
+        [ "$t" = "$2" ] && return 0
+        case "$t" in
+        "$2@"*) [ -z "${3:-}" ] && return 0; in_list "$3" "${t#*@}" && return 0 ;;
+        esac
+    done
+    return 1
+}
 peers_for() {
-    local p out=""
+    local q out=""
     [ "$1" = budget_sweep ] && return
-    for p in $sel_peers; do
-        case "${PEER_WL[$p]}" in *" $1 "*) out="$out $p" ;; esac
+    for q in $sel_peers; do
+        peer_has "$q" "$1" "$2" && out="$out $q"
     done
     echo $out
 }
@@ -292,7 +304,7 @@ echo "bench: $MODE mode, $ROUNDS interleaved rounds per comparison, seed $SEED; 
 for peer in $sel_peers; do
     for w in $sel_workloads; do
         [ "$w" = budget_sweep ] && continue
-        case "${PEER_WL[$peer]}" in *" $w "*) continue ;; esac
+        peer_has "$peer" "$w" && continue
         bin=${PEER_CMD[$peer]%% *}
         [ -x "$bin" ] || continue
         # shellcheck disable=SC2086
@@ -301,7 +313,7 @@ for peer in $sel_peers; do
         if [ "$rc" = 0 ]; then
             note "$w - $peer: the program has $w but $PEERS_CONF does not list it for $peer: not run"
         else
-            note "$w - $peer: not implemented by the peer ($(head -1 "$OUT/tmp/probe.err" | cut -c1-160))"
+            note "$w - $peer: not implemented by the peer ($(head -1 "$OUT/tmp/probe.err" | cut -c1-300))"
         fi
     done
 done
@@ -331,9 +343,18 @@ for w in $sel_workloads; do
             else note "$w $p $v: build/$v/bench/$w missing (did not build; see the make output): no row"; fi
         done
         nkit=${#impls[@]}
-        for peer in $(peers_for "$w"); do
+        for peer in $(peers_for "$w" "$p"); do
             bin=${PEER_CMD[$peer]%% *}
             [ -x "$bin" ] && impls+=("$peer")
+        done
+        # Peers that have the workload, but not at this param: asked why once.
+        for peer in $sel_peers; do
+            peer_has "$peer" "$w" && ! peer_has "$peer" "$w" "$p" || continue
+            bin=${PEER_CMD[$peer]%% *}
+            [ -x "$bin" ] || continue
+            # shellcheck disable=SC2086
+            timeout 20 ${PEER_CMD[$peer]} -w "$w" -p "$p" -t 0.01 > /dev/null 2> "$OUT/tmp/probe.err"
+            note "$w $p $peer: not implemented by the peer at this param ($(head -1 "$OUT/tmp/probe.err" | cut -c1-300))"
         done
         if [ "${#impls[@]}" = 0 ]; then
             printf '[%d/%d] %s %s: nothing to run\n' "$step" "$total" "$w" "$p"

@@ -18,7 +18,7 @@ set style fill solid 0.85 border rgb "#333333"
 set title ARG3 noenhanced
 set xlabel ARG4 noenhanced
 set format x "%g"
-if (logx) { set logscale x; set xrange [xbase:*] } else { set xrange [0:*] }
+if (logx) { set logscale x; set xrange [xbase:*]; set format x "%.0s%c" } else { set xrange [0:*] }
 # Room on the right for the value printed after each bar.
 set offsets 0, graph 0.22, 0, 0
 set rmargin 4

@@ -99,7 +99,8 @@ function bars(    j, ms, w, p, m, pl, n, i, f, lo, hi, k, label, pp, done, name,
             if (sc >= 1e9) { div = 1e9; pre = "G" } else if (sc >= 1e6) { div = 1e6; pre = "M" } else if (sc >= 1e3) { div = 1e3; pre = "k" } else pre = ""
             if (m == "rate") unit = (div == 1) ? "operations/s" : (pre == "k" ? "thousand" : pre == "M" ? "million" : "billion") " operations/s"
             if (m == "bytes_per_s") unit = (div == 1) ? "bytes/s" : pre "B/s"
-        }
+            if (logx) { div = 1; unit = unit_label(m) }   # the ticks say k, M, G
+        } else if (m ~ /^(rtt|lateness)_/ && !logx && vmax >= 1e4) { div = 1000; unit = m " (ms)" }
         for (i = 1; i <= n; i++) {
             pp = (w == "budget_sweep") ? PARAM_OF[w, SORTED[i]] : p
             k = key(w, SORTED[i], pp, m)
