@@ -248,12 +248,15 @@ function budget_table(    i, v, p, kb, kr, ki, kp, order, n, c) {
         printf "| %s | %s | %s [%s, %s] | %s | %s [%s, %s] | %s | %s |\n", v, p,
             fmt(MEAN[kb], "bytes_per_s"), si(LO[kb]), si(HI[kb]),
             fmt(MEAN[key("budget_sweep", v, p, "rtt_p50")], "rtt_p50"),
-            fmt(MEAN[kr], "rtt_p99"), sprintf("%.3g", LO[kr]), sprintf("%.3g", HI[kr]),
+            fmt(MEAN[kr], "rtt_p99"), in_unit(LO[kr], MEAN[kr]), in_unit(HI[kr], MEAN[kr]),
             (ki in MEAN) ? sprintf("%.3g", MEAN[ki]) : "n/a",
             (kp in MEAN) ? sprintf("%.3g", MEAN[kp]) : "n/a"
     }
     print ""
 }
+
+# x (us) in the unit fmt() chose for mean (us, or ms from 1000 us), bare.
+function in_unit(x, mean) { return (mean >= 1000) ? sprintf("%.3g", x / 1000) : sprintf("%.3g", x) }
 
 # One target row: the base's figure against factor * peer's, `want` "ge" or "le".
 function target(label, w, p, m, peer, factor, want,    kr, kp, ok, lim, noise) {
