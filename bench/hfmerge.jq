@@ -9,8 +9,9 @@
 # taken from the file name, "-r<N>.json").  Output fields as hyperfine
 # writes them (mean, stddev, median, user, system, min, max, times,
 # exit_codes; user and system are means over the rounds), plus, per run,
-# the round it came from ("rounds") and its position in that round's
-# shuffled order ("positions", 1 = ran first).  `order` lists the commands
+# the round it came from ("rounds"), its position in that round's shuffled
+# order ("positions", 1 = ran first), and its user and system CPU seconds
+# ("users", "systems").  `order` lists the commands
 # in the order the results are written.
 
 def mean: if length == 0 then null else add / length end;
@@ -33,4 +34,5 @@ def median: sort | if length == 0 then null
           user: (map(.user) | mean), system: (map(.system) | mean),
           min: ($t | min), max: ($t | max),
           times: $t, exit_codes: map(.exit_codes[0]),
-          rounds: map(.round), positions: map(.position) } ] }
+          rounds: map(.round), positions: map(.position),
+          users: map(.user), systems: map(.system) } ] }

@@ -225,7 +225,7 @@ function si(x,    a, p) {
 function fmt(x, m) {
     if (m == "rate") return si(x) "op/s"
     if (m == "bytes_per_s") return si(x) "B/s"
-    if (m == "wall_s") return sprintf("%.3g s", x)
+    if (m == "wall_s" || m == "cpu_s") return sprintf("%.3g s", x)
     if (m ~ /^(rtt|lateness)_/) return (x >= 1000 || x <= -1000) ? sprintf("%.3g ms", x / 1000) : sprintf("%.3g us", x)
     return sprintf("%.3g", x)
 }

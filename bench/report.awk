@@ -144,7 +144,8 @@ function ablations(    i, v, n, rows, sp, key2, seen, txt, j, pb, counters) {
     print ""
     print "Ratio = variant / " BASE " (paired by round), with its 95% interval; A/A = " AA " / " \
           BASE " on the same figure.  Faster means a higher rate or throughput, or a lower " \
-          "time or latency.  wall_s is hyperfine's whole-process time for the same fixed work.  " \
+          "time or latency.  wall_s is hyperfine's whole-process time for the same fixed work " \
+          "(summary.csv also has cpu_s, its user + system CPU time, not judged: see bench/README.md).  " \
           "The last column lists every mechanism counter (stats builds, per operation) that " \
           "moved, most moved first."
     print ""

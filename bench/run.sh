@@ -70,7 +70,7 @@ post_cross_thread pingpong_tcp pingpong_unix pingpong_concurrent throughput_onew
 throughput_twoway timer_schedule_cancel timer_fire timer_concurrent fanout
 accept_churn starvation budget_sweep"
 # Workloads that run for a time rather than a fixed amount of work: their
-# whole-process time says nothing, so no wall_s row.
+# whole-process time says nothing, so no wall_s or cpu_s row.
 TIME_BOUND=" timer_concurrent starvation budget_sweep "
 
 variants=${BENCH_VARIANTS-$(sed -n 's/^VARIANTS *:= *//p' Makefile)}
@@ -432,7 +432,7 @@ for w in $sel_workloads; do
                 note "$w $p $impl: no figures from round(s)${failed_runs[$impl]} of $ROUNDS (exit codes in hyperfine/$tag.json; stderr in logs/$tag-$impl.err: $(head -c 200 "$err" 2>/dev/null | tr '\n' ' '))"
             fi
             if [ -n "$nargs" ] && ! is_peer "$impl"; then
-                short=$(cat "$OUT"/tmp/"$tag-$impl".r*.res 2>/dev/null |
+                short=$(cat "$OUT/tmp/$tag-$impl".r*.res 2>/dev/null |
                     awk -F, -v n="${nargs#-n }" '$1 == "RESULT" && $5 == "ops" && $7 + 0 < n + 0 { c++ } END { print c + 0 }')
                 [ "$short" -gt 0 ] &&
                     note "$w $p $impl: $short run(s) hit the ${CAP_T}s cap before the fixed work was done: its wall_s understates the difference"
@@ -450,13 +450,10 @@ for w in $sel_workloads; do
                 > "$OUT/hyperfine/$tag.json" 2>> "$OUT/logs/$tag-hyperfine.log" ||
                 note "$w $p: merging the rounds' JSON failed (logs/$tag-hyperfine.log)"
             if [ "$pfixed" = 1 ] && [ -s "$OUT/hyperfine/$tag.json" ]; then
-                # wall_s for the kit's programs (the peers run for a time), runs
-                # whose exit code is 0 only.
-                jq -r --arg w "$w" --arg p "$p" --arg peers " $sel_peers " '
-                    .results[] | . as $c | select($peers | contains(" " + $c.command + " ") | not)
-                    | range(0; .times | length) as $i | select($c.exit_codes[$i] == 0)
-                    | [$w, $c.command, $p, "wall_s", "s", $c.times[$i], "hyperfine", $c.rounds[$i]]
-                    | map(tostring) | join(",")' "$OUT/hyperfine/$tag.json" >> "$RAW"
+                # wall_s and cpu_s for the kit's programs (the peers run for a
+                # time), runs whose exit code is 0 only.
+                jq -r --arg w "$w" --arg p "$p" --arg skip " $sel_peers " -f bench/hfraw.jq \
+                    "$OUT/hyperfine/$tag.json" >> "$RAW"
             fi
         fi
 

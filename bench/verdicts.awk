@@ -46,6 +46,10 @@ $7 == "timed" || $7 == "hyperfine" {
 }
 
 function is_judged_metric(w, m,    pl, n, i) {
+    # cpu_s (user + system, in summary.csv) is not judged: precise enough to
+    # resolve the few-percent differences code layout alone makes between
+    # two builds of one source (ref-aa shows them), it turns those into
+    # verdicts that no mechanism explains.
     if (m == "wall_s") return 1
     n = split(primary(w), pl, " ")
     for (i = 1; i <= n; i++) if (pl[i] == m) return 1
