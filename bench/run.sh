@@ -39,6 +39,8 @@ set -u -o pipefail
 cd "$(dirname "$0")/.." || exit 1
 
 # ---- mode ------------------------------------------------------------------
+# What the caller set (for the replay line of machine.txt), before defaults.
+given_rounds=${ROUNDS:-} given_t=${BENCH_T:-}
 if [ -n "${FULL:-}" ] && [ "${FULL}" != 0 ]; then
     MODE=full ROUNDS=${ROUNDS:-20} T=${BENCH_T:-0.3} STATS_RUNS=3 STATS_T=0.3
 else
@@ -224,9 +226,11 @@ note() { echo "$*" >> "$NOTES"; echo "  note: $*"; }
 } > "$OUT/impls.csv"
 
 replay="SEED=$SEED"
-for var in FULL WORKLOAD VARIANT PEERS PARAM ROUNDS BENCH_T; do
+for var in FULL WORKLOAD VARIANT PEERS PARAM; do
     [ -n "${!var:-}" ] && replay="$replay $var=${!var}"
 done
+[ -n "$given_rounds" ] && replay="$replay ROUNDS=$given_rounds"
+[ -n "$given_t" ] && replay="$replay BENCH_T=$given_t"
 {
     echo "cpu: $(lscpu 2>/dev/null | sed -n 's/^Model name: *//p' | head -1)"
     echo "cores (nproc): $NPROC"
