@@ -236,8 +236,16 @@ int __wrap_timerfd_settime(int fd, int flags, const struct itimerspec *nv,
 
 int __real_epoll_wait(int epfd, struct epoll_event *events, int maxevents, int timeout);
 int __wrap_epoll_wait(int epfd, struct epoll_event *events, int maxevents, int timeout);
+static atomic_int last_epoll_wait_timeout;
+
+int fault_last_epoll_wait_timeout(void)
+{
+    return atomic_load(&last_epoll_wait_timeout);
+}
+
 int __wrap_epoll_wait(int epfd, struct epoll_event *events, int maxevents, int timeout)
 {
+    atomic_store(&last_epoll_wait_timeout, timeout);
     return should_fail(F_EPOLL_WAIT, epfd)
                ? -1
                : __real_epoll_wait(epfd, events, maxevents, timeout);
