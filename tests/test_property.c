@@ -551,12 +551,15 @@ void property_budget_unassisted_through_scheduler(void **state)
              l.r.inl[2]);
     bool holds = l.r.refills >= 4 && l.r.caps[0] == 4 && l.r.caps[1] == 4 &&
                  l.r.caps[2] == 4 && l.r.caps[3] == 4 && l.r.inl[0] == 4 &&
-                 l.r.inl[1] == 4 && l.r.inl[2] == 4 &&
-                 (!HAVE_STATS() || st.refill_unassisted >= 4);
+                 l.r.inl[1] == 4 && l.r.inl[2] == 4;
     expect_property("budget_unassisted_caps_at_4_e2e", holds, fig);
     sl_socket_close(pair[0]);
     sl_socket_close(pair[1]);
     sl_scheduler_destroy(s);
+    if (!HAVE_STATS())
+        skip(); /* the refill rule taken is counted on stats builds only */
+    if (holds)
+        assert_true(st.refill_unassisted >= 4);
 }
 
 /* An always-ready connection (reads hit EOF at once) runs a long chain;

@@ -287,12 +287,12 @@ void timer_schedule_cancel_makes_no_timerfd_settime(void **state)
         assert_int_equal(w[i].status, SL_ECANCELED);
     /* At most the one flush of the stale flag before the reactor ran. */
     assert_true(fault_calls("timerfd_settime") - before <= 1);
-    if (HAVE_STATS()) {
-        sl_stats st;
-        sl_stats_read(s, &st);
-        assert_true(st.timerfd_settime <= 1);
-    }
+    sl_stats st;
+    sl_stats_read(s, &st);
     sl_scheduler_destroy(s);
+    if (!HAVE_STATS())
+        skip(); /* the scheduler's own count needs the counters */
+    assert_true(st.timerfd_settime <= 1);
 }
 
 /* Pending waits at shutdown are destroyed, not run. */
