@@ -551,6 +551,111 @@ void socket_cancel_pending_read(void **state)
     sl_scheduler_destroy(s);
 }
 
+/* A cancel that runs while a read is between its speculative attempt
+ * (EAGAIN) and its parking reaches it: the read completes cancelled, it is
+ * not left parked.  The speculative readv is slowed (fault_delay) and the
+ * cancel is made from another thread inside that window. */
+typedef struct late_cancel {
+    pthread_t tid;
+    sl_socket *sock;
+    long readv_before;
+} late_cancel;
+
+static void *late_cancel_main(void *arg)
+{
+    late_cancel *c = arg;
+    uint64_t t0 = sl_now_ns();
+    while (fault_calls("readv") == c->readv_before && elapsed_ms_since(t0) < 5000)
+        sched_yield();
+    sleep_ms(20); /* the readv has returned EAGAIN; the delay holds the op */
+    sl_socket_cancel(c->sock);
+    return NULL;
+}
+
+void socket_cancel_reaches_read_not_yet_parked(void **state)
+{
+    (void)state;
+    sl_scheduler *s = new_sched();
+    sl_socket *pair[2];
+    assert_int_equal(sl_socket_pair(s, pair), 0);
+    char buf[8];
+    struct iovec iov = {buf, sizeof buf};
+    status_box b = {.status = 999};
+    late_cancel c = {.sock = pair[0], .readv_before = fault_calls("readv")};
+    fault_delay("readv", sl_socket_fd(pair[0]), 1, 200000);
+    assert_int_equal(pthread_create(&c.tid, NULL, late_cancel_main, &c), 0);
+    assert_int_equal(sl_socket_async_read(pair[0], &iov, 1, record_status, &b), 0);
+    pthread_join(c.tid, NULL);
+    fault_clear();
+    sl_wait_one(s, 500000);
+    assert_int_equal(b.calls, 1);
+    assert_int_equal(b.status, SL_ECANCELED);
+    sl_socket_close(pair[0]);
+    sl_socket_close(pair[1]);
+    sl_restart(s);
+    sl_run(s);
+    assert_int_equal(b.calls, 1);
+    sl_scheduler_destroy(s);
+}
+
+/* The same window, with data arriving in it (cached as a read edge by a
+ * thread running the scheduler) and the read made on that edge failing:
+ * the cancel came first, so the read reports SL_ECANCELED, not the error. */
+typedef struct late_cancel_data {
+    pthread_t tid;
+    sl_socket *sock;
+    int peer_fd;
+    long readv_before;
+} late_cancel_data;
+
+static void *late_cancel_data_main(void *arg)
+{
+    late_cancel_data *c = arg;
+    uint64_t t0 = sl_now_ns();
+    while (fault_calls("readv") == c->readv_before && elapsed_ms_since(t0) < 5000)
+        sched_yield();
+    sleep_ms(10);
+    ssize_t r = write(c->peer_fd, "x", 1);
+    (void)r;
+    sleep_ms(60); /* the runner caches the edge: no read is parked yet */
+    sl_socket_cancel(c->sock);
+    return NULL;
+}
+
+void socket_cancelled_read_keeps_cancelled_status_over_error(void **state)
+{
+    (void)state;
+    sl_scheduler *s = new_sched();
+    sl_socket *pair[2];
+    assert_int_equal(sl_socket_pair(s, pair), 0);
+    sl_work_started(s);
+    run_thread r;
+    start_run_thread(&r, s);
+    sleep_ms(20);
+    char buf[8];
+    struct iovec iov = {buf, sizeof buf};
+    status_box b = {.status = 999};
+    int fd = sl_socket_fd(pair[0]);
+    late_cancel_data c = {.sock = pair[0],
+                          .peer_fd = sl_socket_fd(pair[1]),
+                          .readv_before = fault_calls("readv")};
+    fault_delay("readv", fd, 1, 300000);
+    fault_arm_fd("readv", fd, 2, EIO);
+    assert_int_equal(pthread_create(&c.tid, NULL, late_cancel_data_main, &c), 0);
+    assert_int_equal(sl_socket_async_read(pair[0], &iov, 1, record_status, &b), 0);
+    pthread_join(c.tid, NULL);
+    long failed = fault_injected("readv");
+    fault_clear();
+    sl_work_finished(s); /* run returns once the read's completion has run */
+    join_run_thread(&r, 5000);
+    assert_int_equal(b.calls, 1);
+    assert_int_equal(failed, 1); /* the read on the cached edge did fail */
+    assert_int_equal(b.status, SL_ECANCELED);
+    sl_socket_close(pair[0]);
+    sl_socket_close(pair[1]);
+    sl_scheduler_destroy(s);
+}
+
 void socket_close_with_read_and_write_pending(void **state)
 {
     (void)state;
