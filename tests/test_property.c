@@ -235,9 +235,11 @@ static void chain_handler(sl_op *op)
         sl_post(c->s, op);
     } else {
         sl_stats_read(c->s, &c->end); /* before the stop wakes the reactor */
-        atomic_store(&c->done, true);
-        if (c->last)
-            sl_work_finished(c->s); /* the unit that kept the reactor thread in run */
+        sl_scheduler *s = c->s;
+        bool last = c->last;
+        atomic_store(&c->done, true); /* the test may reuse *c from here on */
+        if (last)
+            sl_work_finished(s); /* the unit that kept the reactor thread in run */
     }
 }
 
