@@ -656,6 +656,61 @@ void socket_cancelled_read_keeps_cancelled_status_over_error(void **state)
     sl_scheduler_destroy(s);
 }
 
+/* Data that arrives while a read is between its speculative attempt
+ * (EAGAIN) and its parking: the edge (edge-triggered, reported once) is
+ * cached by the thread that runs the descriptor, and the read consumes it
+ * as it parks, completing with the data instead of waiting for more. */
+static void *late_data_main(void *arg)
+{
+    late_cancel_data *c = arg;
+    uint64_t t0 = sl_now_ns();
+    while (fault_calls("readv") == c->readv_before && elapsed_ms_since(t0) < 5000)
+        sched_yield();
+    sleep_ms(10);
+    ssize_t r = write(c->peer_fd, "late", 4);
+    (void)r;
+    return NULL;
+}
+
+void socket_data_arriving_while_read_parks_is_not_lost(void **state)
+{
+    (void)state;
+    sl_scheduler *s = new_sched();
+    sl_socket *pair[2];
+    assert_int_equal(sl_socket_pair(s, pair), 0);
+    sl_work_started(s);
+    run_thread r;
+    start_run_thread(&r, s);
+    sleep_ms(20);
+    char buf[8];
+    struct iovec iov = {buf, sizeof buf};
+    status_box b = {.status = 999};
+    late_cancel_data c = {.peer_fd = sl_socket_fd(pair[1]),
+                          .readv_before = fault_calls("readv")};
+    fault_delay("readv", sl_socket_fd(pair[0]), 1, 150000);
+    assert_int_equal(pthread_create(&c.tid, NULL, late_data_main, &c), 0);
+    assert_int_equal(sl_socket_async_read(pair[0], &iov, 1, record_status, &b), 0);
+    pthread_join(c.tid, NULL);
+    fault_clear();
+    sl_work_finished(s); /* run returns once the read has completed */
+    uint64_t t0 = sl_now_ns();
+    while (!atomic_load(&r.done) && elapsed_ms_since(t0) < 2000)
+        sleep_ms(1);
+    if (!atomic_load(&r.done)) {
+        sl_socket_close(pair[0]); /* let run return: the read completes cancelled */
+        join_run_thread(&r, 5000);
+        fail_msg("data that arrived while the read parked was lost");
+    }
+    join_run_thread(&r, 5000);
+    assert_int_equal(b.calls, 1);
+    assert_int_equal(b.status, 0);
+    assert_int_equal(b.bytes, 4);
+    assert_memory_equal(buf, "late", 4);
+    sl_socket_close(pair[0]);
+    sl_socket_close(pair[1]);
+    sl_scheduler_destroy(s);
+}
+
 void socket_close_with_read_and_write_pending(void **state)
 {
     (void)state;
