@@ -442,10 +442,14 @@ void core_post_wakes_condvar_waiter_and_cascades(void **state)
     sl_scheduler_destroy(s);
     if (!HAVE_STATS())
         skip(); /* which wake path was taken needs the counters */
-    /* The post woke the condvar waiter, not the reactor; the cascade
-     * notified once more. */
-    assert_int_equal(after.eventfd_writes - before.eventfd_writes, 0);
+    /* The post woke the condvar waiter and the cascade notified once more;
+     * no eventfd write.  Without the private queue the handler's own posts
+     * take the wake policy and may interrupt the reactor: not this
+     * scenario's contract there. */
     assert_true(after.cond_notify_one - before.cond_notify_one >= 2);
+    if (variant_is("no-private-queue"))
+        skip();
+    assert_int_equal(after.eventfd_writes - before.eventfd_writes, 0);
 }
 
 void core_work_started_keeps_run_alive(void **state)
