@@ -319,9 +319,13 @@ static void two_way_transfer(sl_scheduler *s, sl_socket *a, sl_socket *b, size_t
     run_thread extra;
     if (threads > 1)
         start_run_thread(&extra, s);
-    sl_run(s);
-    if (threads > 1)
+    size_t mine = sl_run(s);
+    if (threads > 1) {
         join_run_thread(&extra, 60000);
+        /* Both threads ran handlers: the second did not just return. */
+        if (mine == 0 || extra.result == 0)
+            fail_msg("handlers per thread: %zu and %zu", mine, extra.result);
+    }
     assert_int_equal(sa.errors + sb.errors, 0);
     assert_int_equal(sa.sent, total);
     assert_int_equal(sb.received, total);
