@@ -36,7 +36,7 @@ LDLIBS := -pthread
 REF_SRCS := $(sort $(wildcard ref/*.c))
 TEST_SRCS := $(sort $(wildcard tests/*.c))
 TEST_DEPS := libcmocka-dev liblttng-ust-dev lttng-tools babeltrace2 python3-bt2 \
-             libxml2-utils gdb
+             libxml2-utils gdb liburing-dev
 Q := @
 
 .PHONY: all help test check bench trace plots clean deps-test
@@ -53,13 +53,13 @@ help:
 variant_of = $(patsubst %-stats,%,$(patsubst %-trace,%,$(patsubst %-asan,%,$(patsubst %-tsan,%,$(1)))))
 # The -D flags that select the variant file.
 define variant_flags
--DSL_VARIANT='"$(1)"' $(if $(filter ref,$(1)),,$(if $(filter budget-%,$(1)),-DSL_VARIANT_FILE='"../variants/fixed-budget.h"' -DSL_FIXED_BUDGET=$(patsubst budget-%,%,$(1)),-DSL_VARIANT_FILE='"../variants/$(1).h"'))
+-DSL_VARIANT='"$(1)"' $(if $(filter ref uring,$(1)),,$(if $(filter budget-%,$(1)),-DSL_VARIANT_FILE='"../variants/fixed-budget.h"' -DSL_FIXED_BUDGET=$(patsubst budget-%,%,$(1)),-DSL_VARIANT_FILE='"../variants/$(1).h"'))
 endef
 define kind_flags
 $(if $(filter %-stats,$(1)),-DSL_STATS,)$(if $(filter %-trace,$(1)),-DSL_TRACE,)$(if $(filter %-asan,$(1)),-DSL_STATS -O1 -fsanitize=address$(comma)undefined -fno-omit-frame-pointer -fno-sanitize-recover=all,)$(if $(filter %-tsan,$(1)),-DSL_STATS -O1 -fsanitize=thread,)
 endef
 build_cflags = $(CFLAGS_BASE) $(OPT) $(call variant_flags,$(call variant_of,$(1))) $(call kind_flags,$(1))
-build_ldflags = $(if $(filter %-asan,$(1)),-fsanitize=address$(comma)undefined,)$(if $(filter %-tsan,$(1)),-fsanitize=thread,)$(if $(filter %-trace,$(1)),-llttng-ust -ldl,)
+build_ldflags = $(if $(filter uring%,$(1)),-luring,)$(if $(filter %-asan,$(1)),-fsanitize=address$(comma)undefined,)$(if $(filter %-tsan,$(1)),-fsanitize=thread,)$(if $(filter %-trace,$(1)),-llttng-ust -ldl,)
 
 # ---- library and test binary of one build -------------------------------
 
@@ -86,6 +86,39 @@ KINDS := $(ALL_VARIANTS) $(addsuffix -stats,$(ALL_VARIANTS)) \
          $(addsuffix -trace,$(ALL_VARIANTS)) $(addsuffix -asan,$(ALL_VARIANTS)) \
          $(addsuffix -tsan,$(ALL_VARIANTS))
 $(foreach k,$(KINDS),$(eval $(call build_rules,$(k))))
+
+# ---- the io_uring backend (uring/) ----------------------------------------
+# A second subject beside the epoll reference, as Redis keeps its polling
+# backends side by side: its own scheduler and sockets (uring/*.c), ref's
+# backend-independent services (timers, signals, resolver), the same
+# schedlab.h.  Builds: uring, uring-stats, uring-trace, uring-asan, uring-tsan.
+URING_OWN := $(sort $(wildcard uring/*.c))
+URING_SHARED := ref/timer.c ref/signal.c ref/resolver.c
+URING_KINDS := uring uring-stats uring-trace uring-asan uring-tsan
+
+define uring_rules
+$(patsubst uring/%.c,build/$(1)/%.o,$(URING_OWN)): build/$(1)/%.o: uring/%.c uring/*.h ref/*.h | build/$(1)/.dir
+	@echo "  CC      $(1)/$$*.o"
+	$(Q)$(CC) $(call build_cflags,$(1)) -c $$< -o $$@
+
+$(patsubst ref/%.c,build/$(1)/%.o,$(URING_SHARED)): build/$(1)/%.o: ref/%.c ref/*.h | build/$(1)/.dir
+	@echo "  CC      $(1)/$$*.o"
+	$(Q)$(CC) $(call build_cflags,$(1)) -c $$< -o $$@
+
+build/$(1)/libschedlab.a: $(patsubst uring/%.c,build/$(1)/%.o,$(URING_OWN)) $(patsubst ref/%.c,build/$(1)/%.o,$(URING_SHARED)) $(if $(filter %-trace,$(1)),build/$(1)/sl_tp.o)
+	@echo "  AR      $(1)/libschedlab.a"
+	$(Q)rm -f $$@ && ar rcs $$@ $$^
+
+build/$(1)/tests: $(TEST_SRCS) tests/*.h build/$(1)/libschedlab.a
+	@echo "  LD      $(1)/tests"
+	$(Q)$(CC) $(call build_cflags,$(1)) -Iref $(TEST_SRCS) build/$(1)/libschedlab.a \
+	    -o $$@ -lcmocka $(LDLIBS) $(call build_ldflags,$(1)) \
+	    -Wl,--wrap=timerfd_settime,--wrap=epoll_create1,--wrap=eventfd,--wrap=timerfd_create,--wrap=epoll_ctl,--wrap=epoll_wait,--wrap=write,--wrap=readv,--wrap=sendmsg,--wrap=accept4,--wrap=socket,--wrap=socketpair,--wrap=pipe2,--wrap=pthread_create
+
+build/$(1)/.dir:
+	$(Q)mkdir -p build/$(1) && touch $$@
+endef
+$(foreach k,$(URING_KINDS),$(eval $(call uring_rules,$(k))))
 
 # ---- test ---------------------------------------------------------------
 
