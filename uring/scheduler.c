@@ -337,7 +337,11 @@ static void submit_op_run(sl_op *op)
     u->submit_op_posted = false;
     pump_locked(u);
     pthread_mutex_unlock(&u->ring_mutex);
-    compensating_work_started(&u->base); /* internal: not a user handler */
+    /* Internal: not a user handler (its unit, from the post, is used up
+     * by the pop as any op's). */
+    uring_frame *f = (uring_frame *)find_context(&u->base);
+    if (f)
+        f->compensated = true;
 }
 
 static void submit_op_nothing(sl_op *op)
