@@ -24,4 +24,19 @@
 #define SL_TP(name, ...) ((void)0)
 #endif
 
+/* A race window (stats builds only): a named point inside a window where
+ * another thread's action changes the outcome.  The suite widens such a
+ * window by installing a hook that sleeps there (sl_set_race_window_hook),
+ * the way tests/fault.c delays a syscall; elsewhere it is nothing. */
+#ifdef SL_STATS
+extern void (*sl_race_window_hook)(const char *site, const void *obj);
+#define SL_RACE_WINDOW(site, obj)                                                        \
+    do {                                                                                 \
+        if (sl_race_window_hook)                                                         \
+            sl_race_window_hook(site, obj);                                              \
+    } while (0)
+#else
+#define SL_RACE_WINDOW(site, obj) ((void)0)
+#endif
+
 #endif /* SL_PROBE_H */

@@ -118,6 +118,12 @@ int sl_stats_enabled(void);
 void sl_stats_read(sl_scheduler *s, sl_stats *out);
 void sl_stats_reset(sl_scheduler *s);
 
+/* Installs (or, with NULL, removes) a hook called at the library's named
+ * race windows (stats builds only; a no-op elsewhere): the suite sleeps
+ * there to widen a window deterministically.  Sites: "descriptor_run"
+ * (a descriptor run popped, before it takes the descriptor's mutex). */
+void sl_set_race_window_hook(void (*hook)(const char *site, const void *obj));
+
 /* The inline budget of the calling thread's frame for `s`: its cap and
  * what is left (both -1 when this thread is not running `s`). */
 void sl_inline_budget(sl_scheduler *s, int *cap, int *left);
