@@ -1004,6 +1004,21 @@ void sl_stats_read(sl_scheduler *s, sl_stats *out)
 #endif
 }
 
+/* The io_uring scheduler names no race window yet; the hook is kept for
+ * the API (stats builds), as in ref. */
+#ifdef SL_STATS
+void (*sl_race_window_hook)(const char *site, const void *obj);
+#endif
+
+void sl_set_race_window_hook(void (*hook)(const char *site, const void *obj))
+{
+#ifdef SL_STATS
+    sl_race_window_hook = hook;
+#else
+    (void)hook;
+#endif
+}
+
 void sl_stats_reset(sl_scheduler *s)
 {
 #ifdef SL_STATS
