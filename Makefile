@@ -59,7 +59,7 @@ define kind_flags
 $(if $(filter %-stats,$(1)),-DSL_STATS,)$(if $(filter %-trace,$(1)),-DSL_TRACE,)$(if $(filter %-asan,$(1)),-DSL_STATS -O1 -fsanitize=address$(comma)undefined -fno-omit-frame-pointer -fno-sanitize-recover=all,)$(if $(filter %-tsan,$(1)),-DSL_STATS -O1 -fsanitize=thread,)
 endef
 build_cflags = $(CFLAGS_BASE) $(OPT) $(call variant_flags,$(call variant_of,$(1))) $(call kind_flags,$(1))
-build_ldflags = $(if $(filter uring%,$(1)),-luring,)$(if $(filter %-asan,$(1)),-fsanitize=address$(comma)undefined,)$(if $(filter %-tsan,$(1)),-fsanitize=thread,)$(if $(filter %-trace,$(1)),-llttng-ust -ldl,)
+build_ldflags = $(if $(filter uring%,$(1)),-luring )$(if $(filter %-asan,$(1)),-fsanitize=address$(comma)undefined,)$(if $(filter %-tsan,$(1)),-fsanitize=thread,)$(if $(filter %-trace,$(1)),-llttng-ust -ldl,)
 
 # ---- library and test binary of one build -------------------------------
 
@@ -122,7 +122,7 @@ $(foreach k,$(URING_KINDS),$(eval $(call uring_rules,$(k))))
 
 # ---- test ---------------------------------------------------------------
 
-TEST_BUILDS := $(addsuffix -stats,$(ALL_VARIANTS)) ref
+TEST_BUILDS := $(addsuffix -stats,$(ALL_VARIANTS)) ref uring-stats uring
 TRACE_TEST_BUILDS := $(addsuffix -trace,$(ALL_VARIANTS))
 
 deps-test:
@@ -136,7 +136,8 @@ test: deps-test
 	    $(foreach v,$(ALL_VARIANTS),build/$(v)-trace/workloads)
 	$(Q)SL_TRACE_CHECK=1 tools/run-suites $(TEST_BUILDS) $(TRACE_TEST_BUILDS)
 
-CHECK_BUILDS := $(addsuffix -asan,$(ALL_VARIANTS)) $(addsuffix -tsan,$(ALL_VARIANTS))
+CHECK_BUILDS := $(addsuffix -asan,$(ALL_VARIANTS)) $(addsuffix -tsan,$(ALL_VARIANTS)) \
+                uring-asan uring-tsan
 check: deps-test
 	$(Q)tools/ensure-deps valgrind spin
 	$(Q)$(MAKE) --no-print-directory $(foreach b,$(CHECK_BUILDS) ref-stats,build/$(b)/tests)
@@ -150,6 +151,8 @@ check: deps-test
 -include bench/bench.mk
 -include trace/trace.mk
 -include tests/tests.mk
+# The stress program against the uring builds too (build/uring*/stress).
+$(foreach k,$(URING_KINDS),$(eval $(call stress_rules,$(k))))
 
 clean:
 	rm -rf build
