@@ -151,6 +151,15 @@ check: deps-test
 -include bench/bench.mk
 -include trace/trace.mk
 -include tests/tests.mk
+# The bench workloads against the uring builds (bench/bench.mk's rule, and
+# liburing on the link line).
+define uring_bench_rules
+build/$(1)/bench/%: bench/%.c $$(BENCH_HEADERS) ref/schedlab.h build/$(1)/libschedlab.a
+	@mkdir -p $$(@D)
+	@echo "  LD      $(1)/bench/$$*"
+	$(Q)$(CC) $$(BENCH_CFLAGS) $$< build/$(1)/libschedlab.a -o $$@ $(LDLIBS) -lm -luring
+endef
+$(foreach k,uring uring-stats,$(eval $(call uring_bench_rules,$(k))))
 # The stress program against the uring builds too (build/uring*/stress).
 $(foreach k,$(URING_KINDS),$(eval $(call stress_rules,$(k))))
 
