@@ -59,7 +59,7 @@ define kind_flags
 $(if $(filter %-stats,$(1)),-DSL_STATS,)$(if $(filter %-trace,$(1)),-DSL_TRACE,)$(if $(filter %-asan,$(1)),-DSL_STATS -O1 -fsanitize=address$(comma)undefined -fno-omit-frame-pointer -fno-sanitize-recover=all,)$(if $(filter %-tsan,$(1)),-DSL_STATS -O1 -fsanitize=thread,)
 endef
 build_cflags = $(CFLAGS_BASE) $(OPT) $(call variant_flags,$(call variant_of,$(1))) $(call kind_flags,$(1))
-build_ldflags = $(if $(filter uring%,$(1)),-luring )$(if $(filter %-asan,$(1)),-fsanitize=address$(comma)undefined,)$(if $(filter %-tsan,$(1)),-fsanitize=thread,)$(if $(filter %-trace,$(1)),-llttng-ust -ldl,)
+build_ldflags = $(if $(filter %-asan,$(1)),-fsanitize=address$(comma)undefined,)$(if $(filter %-tsan,$(1)),-fsanitize=thread,)$(if $(filter %-trace,$(1)),-llttng-ust -ldl,)
 
 # ---- library and test binary of one build -------------------------------
 
@@ -95,6 +95,9 @@ $(foreach k,$(KINDS),$(eval $(call build_rules,$(k))))
 URING_OWN := $(sort $(wildcard uring/*.c))
 URING_SHARED := ref/timer.c ref/signal.c ref/resolver.c
 URING_KINDS := uring uring-stats uring-trace uring-asan uring-tsan
+# liburing's objects go into each uring libschedlab.a, so every program of
+# the kit (suite, stress, bench, trace workloads) links it unchanged.
+LIBURING_A := $(shell $(CC) -print-file-name=liburing.a)
 
 define uring_rules
 $(patsubst uring/%.c,build/$(1)/%.o,$(URING_OWN)): build/$(1)/%.o: uring/%.c uring/*.h ref/*.h | build/$(1)/.dir
@@ -106,8 +109,11 @@ $(patsubst ref/%.c,build/$(1)/%.o,$(URING_SHARED)): build/$(1)/%.o: ref/%.c ref/
 	$(Q)$(CC) $(call build_cflags,$(1)) -c $$< -o $$@
 
 build/$(1)/libschedlab.a: $(patsubst uring/%.c,build/$(1)/%.o,$(URING_OWN)) $(patsubst ref/%.c,build/$(1)/%.o,$(URING_SHARED)) $(if $(filter %-trace,$(1)),build/$(1)/sl_tp.o)
-	@echo "  AR      $(1)/libschedlab.a"
-	$(Q)rm -f $$@ && ar rcs $$@ $$^
+	@echo "  AR      $(1)/libschedlab.a (with liburing)"
+	$(Q)test -f $(LIBURING_A) || { echo "schedlab: liburing.a missing: tools/ensure-deps liburing-dev" >&2; exit 1; }
+	$(Q)rm -rf $$@ build/$(1)/liburing && mkdir -p build/$(1)/liburing && \
+	    cd build/$(1)/liburing && ar x $(LIBURING_A)
+	$(Q)ar rcs $$@ $$^ build/$(1)/liburing/*
 
 build/$(1)/tests: $(TEST_SRCS) tests/*.h build/$(1)/libschedlab.a
 	@echo "  LD      $(1)/tests"
@@ -151,15 +157,8 @@ check: deps-test
 -include bench/bench.mk
 -include trace/trace.mk
 -include tests/tests.mk
-# The bench workloads against the uring builds (bench/bench.mk's rule, and
-# liburing on the link line).
-define uring_bench_rules
-build/$(1)/bench/%: bench/%.c $$(BENCH_HEADERS) ref/schedlab.h build/$(1)/libschedlab.a
-	@mkdir -p $$(@D)
-	@echo "  LD      $(1)/bench/$$*"
-	$(Q)$(CC) $$(BENCH_CFLAGS) $$< build/$(1)/libschedlab.a -o $$@ $(LDLIBS) -lm -luring
-endef
-$(foreach k,uring uring-stats,$(eval $(call uring_bench_rules,$(k))))
+# The bench workloads against the uring builds (bench/bench.mk's rule).
+$(foreach k,uring uring-stats,$(eval $(call bench_prog_rules,$(k))))
 # The stress program against the uring builds too (build/uring*/stress).
 $(foreach k,$(URING_KINDS),$(eval $(call stress_rules,$(k))))
 
