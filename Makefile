@@ -129,7 +129,7 @@ $(foreach k,$(URING_KINDS),$(eval $(call uring_rules,$(k))))
 # ---- test ---------------------------------------------------------------
 
 TEST_BUILDS := $(addsuffix -stats,$(ALL_VARIANTS)) ref uring-stats uring
-TRACE_TEST_BUILDS := $(addsuffix -trace,$(ALL_VARIANTS))
+TRACE_TEST_BUILDS := $(addsuffix -trace,$(ALL_VARIANTS)) uring-trace
 
 deps-test:
 	$(Q)tools/ensure-deps gcc make $(TEST_DEPS)
@@ -139,7 +139,7 @@ deps-test:
 # (SL_TRACE_CHECK=1; trace/record.sh starts an LTTng daemon if none runs).
 test: deps-test
 	$(Q)$(MAKE) --no-print-directory $(foreach b,$(TEST_BUILDS) $(TRACE_TEST_BUILDS),build/$(b)/tests) \
-	    $(foreach v,$(ALL_VARIANTS),build/$(v)-trace/workloads)
+	    $(foreach v,$(ALL_VARIANTS) uring,build/$(v)-trace/workloads)
 	$(Q)SL_TRACE_CHECK=1 tools/run-suites $(TEST_BUILDS) $(TRACE_TEST_BUILDS)
 
 CHECK_BUILDS := $(addsuffix -asan,$(ALL_VARIANTS)) $(addsuffix -tsan,$(ALL_VARIANTS)) \

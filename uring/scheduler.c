@@ -124,6 +124,7 @@ void interrupt_reactor(sl_scheduler *s)
     while (r < 0 && errno == EINTR);
     atomic_store_explicit(&u->wakeup_armed, true, memory_order_release);
     SL_STAT(s, eventfd_writes);
+    SL_TP(eventfd_interrupt, s, 1);
 }
 
 /* Upstream: drain_wakeup_eventfd. */
@@ -299,7 +300,7 @@ static void process_completions(uring_sched *u)
     if (consumed) {
         io_uring_cq_advance(&u->ring, consumed);
         U_STAT_ADD(u, cqes, consumed);
-        SL_TP(reactor_exit, s, (int)consumed);
+        SL_TP(uring_reap, s, (int)consumed);
     }
     if (!op_queue_empty(&local)) {
         sched_lock(s);
@@ -314,6 +315,7 @@ static void process_completions(uring_sched *u)
  * io_uring_submit_and_get_events + process_completions).  Ring mutex held. */
 static void pump_locked(uring_sched *u)
 {
+    SL_TP(uring_submit, &u->base, (int)io_uring_sq_ready(&u->ring));
     U_STAT_ADD(u, submits, io_uring_sq_ready(&u->ring));
     U_STAT_ADD(u, enters, 1);
     SL_STAT(&u->base, epoll_wait_zero);
@@ -691,6 +693,7 @@ static size_t do_one(uring_sched *u, long timeout_us, uring_frame *f)
 
             /* Phase 1: submit what is pending. */
             pthread_mutex_lock(&u->ring_mutex);
+            SL_TP(uring_submit, s, (int)io_uring_sq_ready(&u->ring));
             U_STAT_ADD(u, submits, io_uring_sq_ready(&u->ring));
             io_uring_submit(&u->ring);
             pthread_mutex_unlock(&u->ring_mutex);
@@ -705,6 +708,7 @@ static size_t do_one(uring_sched *u, long timeout_us, uring_frame *f)
             SL_TP(reactor_enter, s, (int)(wait_ns / 1000000u));
             struct io_uring_cqe *cqe = NULL;
             int rc = io_uring_wait_cqe_timeout(&u->ring, &cqe, &ts);
+            SL_TP(reactor_exit, s, (int)io_uring_cq_ready(&u->ring));
             /* Phase 3: reap under the ring mutex.  Errors other than
              * ETIME/EINTR (upstream throws) are treated as an empty pass. */
             pthread_mutex_lock(&u->ring_mutex);
