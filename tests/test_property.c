@@ -31,7 +31,7 @@ static const property_row PROPERTY_TABLE[] = {
     {"timer_fires_during_post_storm", "M2", {H, H, H, L, H, H, H}},
     {"socket_read_during_post_storm", "M2", {H, H, H, L, H, H, H}},
     {"same_thread_post_is_lock_free", "M8", {H, H, L, H, H, H, L}},
-    {"same_thread_post_writes_no_eventfd", "M8", {H, H, L, H, H, H, L}},
+    {"same_thread_post_writes_no_eventfd", "M8", {H, H, L, H, H, H, V}},
     {"ready_io_completes_inline", "M11", {H, L, H, H, H, H, H}},
     {"budget_follows_adaptive_rule", "M11", {H, L, H, H, L, L, L}},
     /* Without the private queue each same-thread post may interrupt the
@@ -44,7 +44,9 @@ static const property_row PROPERTY_TABLE[] = {
      * flag and do_one pumps the ring and drains due timers before every
      * handler), so M2's two rows hold without it; posts always take the
      * mutex and, with a leader in the kernel, write the eventfd (no
-     * private queue); its inline budget is a fixed 16 per handler. */
+     * private queue): whether the other thread is back in the kernel wait
+     * while the chain runs depends on timing (0 or ~6000 writes seen), so
+     * that row varies; its inline budget is a fixed 16 per handler. */
     {"ready_connection_cannot_starve_another", "M11", {H, H, H, L, L, H, H}},
 };
 
