@@ -251,9 +251,9 @@ void descriptor_run(sl_op *o)
 }
 
 /* The scheduler shuts down with this descriptor still queued: no run, but
- * the owner reference a close left with it is released.  Upstream 6e759c2
- * gives the descriptor op no destroy hook, so that reference was never
- * dropped (defect fixed here). */
+ * the owner reference a close left with it is released, as upstream's
+ * descriptor_state::destroy resets impl_ref_.  The port's first landing
+ * had no destroy hook here, so that reference was never dropped. */
 void descriptor_destroy(sl_op *o)
 {
     descriptor_state *d = (descriptor_state *)o;

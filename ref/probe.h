@@ -29,11 +29,14 @@
  * window by installing a hook that sleeps there (sl_set_race_window_hook),
  * the way tests/fault.c delays a syscall; elsewhere it is nothing. */
 #ifdef SL_STATS
-extern void (*sl_race_window_hook)(const char *site, const void *obj);
+typedef void (*sl_race_hook_fn)(const char *site, const void *obj);
+extern _Atomic(sl_race_hook_fn) sl_race_window_hook;
 #define SL_RACE_WINDOW(site, obj)                                                        \
     do {                                                                                 \
-        if (sl_race_window_hook)                                                         \
-            sl_race_window_hook(site, obj);                                              \
+        sl_race_hook_fn hook_ =                                                          \
+            atomic_load_explicit(&sl_race_window_hook, memory_order_acquire);           \
+        if (hook_)                                                                       \
+            hook_(site, obj);                                                            \
     } while (0)
 #else
 #define SL_RACE_WINDOW(site, obj) ((void)0)

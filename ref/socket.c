@@ -583,13 +583,19 @@ static void close_socket(sl_socket *sock)
     if (!was_open)
         return;
     cancel_ops(sock, true);
+    /* Under the descriptor's mutex: a descriptor run on another thread
+     * does its syscalls on this fd under the same mutex, so it never uses
+     * a number that was closed (and perhaps reused) under it. */
+    descriptor_state *d = &sock->desc;
+    pthread_mutex_lock(&d->mutex);
     if (sock->fd >= 0) {
         deregister_descriptor(sock->sched, sock->fd);
         close(sock->fd);
         sock->fd = -1;
     }
-    sock->desc.fd = -1;
-    sock->desc.registered_events = 0;
+    d->fd = -1;
+    d->registered_events = 0;
+    pthread_mutex_unlock(&d->mutex);
 }
 
 void sl_socket_close(sl_socket *sock)
