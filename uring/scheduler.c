@@ -1011,13 +1011,13 @@ void sl_stats_read(sl_scheduler *s, sl_stats *out)
 /* The io_uring scheduler names no race window yet; the hook is kept for
  * the API (stats builds), as in ref. */
 #ifdef SL_STATS
-void (*sl_race_window_hook)(const char *site, const void *obj);
+_Atomic(sl_race_hook_fn) sl_race_window_hook;
 #endif
 
 void sl_set_race_window_hook(void (*hook)(const char *site, const void *obj))
 {
 #ifdef SL_STATS
-    sl_race_window_hook = hook;
+    atomic_store_explicit(&sl_race_window_hook, hook, memory_order_release);
 #else
     (void)hook;
 #endif
