@@ -43,9 +43,9 @@
 #ifndef SL_URING_ENTRIES
 #define SL_URING_ENTRIES 256 /* upstream: io_uring_queue_init_params(256, ...) */
 #endif
-/* Upstream's inline budget: 2 for a frame's first handler, then refilled
- * to 16 before every handler (io_uring_inline_budget_initial / _max; no
- * adaptive rule). */
+/* Upstream's inline budget: a frame starts at 2 and is refilled to 16
+ * before every handler, so each handler has 16 (io_uring_inline_budget_
+ * initial / _max; no adaptive rule). */
 #define URING_BUDGET_INITIAL 2
 #define URING_BUDGET_MAX 16
 
