@@ -130,6 +130,11 @@ typedef struct sl_stats {
     uint64_t refill_doubled;
     uint64_t refill_reset;
     uint64_t refill_kept;
+    /* io_uring builds only (0 elsewhere): SQEs handed to the kernel,
+     * io_uring_enter calls made (submit, wait or pump), CQEs reaped. */
+    uint64_t uring_submits;
+    uint64_t uring_enters;
+    uint64_t uring_cqes;
 } sl_stats;
 
 int sl_stats_enabled(void);

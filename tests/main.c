@@ -120,5 +120,18 @@ int main(int argc, char **argv)
 #endif
     printf("== schedlab suite: build %s (%s) ==\n", sl_variant_name(), kind);
     fflush(stdout);
+    /* The io_uring builds need a usable io_uring (kernel, sysctl
+     * io_uring_disabled, seccomp): without one, one line says so. */
+    if (backend_is_uring()) {
+        sl_scheduler *probe;
+        int r = sl_scheduler_create(&probe);
+        if (r < 0) {
+            printf("schedlab: suite skipped on %s: io_uring unavailable "
+                   "(sl_scheduler_create: %s)\n",
+                   sl_variant_name(), strerror(-r));
+            return 0;
+        }
+        sl_scheduler_destroy(probe);
+    }
     return _cmocka_run_group_tests(sl_variant_name(), run, n, NULL, NULL);
 }
