@@ -31,6 +31,8 @@
  *   WC          work conservation: the first post is a handler that returns
  *               only after every other posted handler has run; with
  *               WC_AFTER the other posts come after it has started
+ *   WC_TIMERS   work conservation with two timers: timer 0's handler
+ *               returns only after timer 1's handler has run
  *   POLL_READY  one timer already expired, nothing else queued
  *   REARM       each timer's handler arms its timer again REARM times
  *
@@ -55,10 +57,14 @@
 #define NW 2          /* worker threads: 1 to 3 */
 #endif
 #ifndef NEXT
+#ifdef WC_TIMERS
+#define NEXT 0
+#else
 #define NEXT 2        /* posts from the outside thread */
 #endif
+#endif
 #ifndef NCHILD
-#if defined(WC) || defined(STORM) || defined(POLL_READY)
+#if defined(WC) || defined(WC_TIMERS) || defined(STORM) || defined(POLL_READY)
 #define NCHILD 0
 #else
 #define NCHILD 2      /* posts made from inside handlers, in all */
@@ -71,7 +77,11 @@
 #define NSTORM NW     /* self-reposting handlers in the STORM scenario */
 #endif
 #ifndef NTIMER
+#ifdef WC_TIMERS
+#define NTIMER 2
+#else
 #define NTIMER 1      /* timers: 0 to 2 */
+#endif
 #endif
 #ifndef REARM
 #define REARM 0       /* re-arms per timer, from its own handler */
@@ -155,6 +165,7 @@ bool in_reactor;                   /* a thread is inside run_task */
 byte tdone;                        /* timer handlers run */
 byte user_run;                     /* OP_USER handlers run */
 bool block_started, block_done;    /* WC's OP_BLOCK */
+bool t1_done;                      /* timer 1's handler has run */
 byte child_left = NCHILD;          /* posts still to be made from handlers */
 byte rearm_left[2];                /* re-arms still to be made */
 byte exited;                       /* workers that left their run function */
@@ -495,7 +506,8 @@ do_one:
 #ifndef UPSTREAM_WAIT_ONE
 			:: tk == TK_DL && !dl -> dl = true; goto leave
 #endif
-			:: else -> skip
+			:: tk == TK_DL && !dl -> skip
+			:: tk != TK_DL -> skip
 			fi;
 			ttk = tk;
 			task_interrupted = (ttk == TK_ZERO);
@@ -513,7 +525,8 @@ do_one:
 		if
 		:: tk == TK_DL && dl -> goto leave
 		:: tk == TK_DL && !dl -> dl = true; goto leave   /* deadline_passed */
-		:: else -> skip
+		:: tk == TK_DL && !dl -> skip
+		:: tk != TK_DL -> skip
 		fi;
 wait_check:
 		if
@@ -713,10 +726,17 @@ run_op:
 		user_run == NUSER;             /* returns once all the others ran */
 		block_done = true
 	:: op >= OP_T0 ->
+		n = op - OP_T0;
+#ifdef WC_TIMERS
+		if
+		:: n == 0 -> block_started = true; t1_done   /* waits for timer 1 */
+		:: else -> skip
+		fi;
+#endif
 		atomic {
 			printf("T%d runs a timer handler\n", me);
 			tdone++;
-			n = op - OP_T0
+			t1_done = t1_done || n == 1
 		};
 		if
 		:: rearm_left[n] > 0 -> rearm_left[n]--; timer_wait(n, tr)
