@@ -18,9 +18,56 @@
 #include "io.h"
 
 #include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
 #include <unistd.h>
+
+/* Keeps an error the kit took from the socket for a connect in flight. */
+static void note_error_for_connect(sl_socket *sock, int err)
+{
+    int none = 0;
+    if (err && !would_block_errno(err) &&
+        atomic_load_explicit(&sock->conn.busy, memory_order_acquire))
+        atomic_compare_exchange_strong(&sock->desc.connect_error, &none, err);
+}
+
+/* The result of a connect in flight: 0 once connected, an errno once it
+ * failed, EAGAIN while it is still in progress.
+ *
+ * Defect fixed (upstream 6e759c2, still at 4276bd4): upstream takes any
+ * write edge with SO_ERROR == 0 as success.  But an unconnected TCP socket
+ * registered with epoll reports writable-and-hung-up at once, and that
+ * stale edge, cached before the connect started, completed the connect
+ * with status 0 while the kernel was still in SYN_SENT; and when a read or
+ * write on the socket took the pending error first (ECONNREFUSED), the
+ * connect found SO_ERROR == 0 and reported success on a refused socket.
+ * Here success needs a peer (getpeername), a socket still in SYN_SENT
+ * waits for the next edge, and an error the kit already consumed is
+ * reported as the connect's own. */
+static int connect_result(sl_socket *sock)
+{
+    int fd = sock->fd, err = 0;
+    socklen_t len = sizeof err;
+    if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) < 0)
+        return errno;
+    if (err)
+        return err;
+    struct sockaddr_storage peer;
+    socklen_t plen = sizeof peer;
+    if (getpeername(fd, (struct sockaddr *)&peer, &plen) == 0)
+        return 0;
+    if (errno != ENOTCONN)
+        return errno;
+    struct tcp_info ti;
+    socklen_t tlen = sizeof ti;
+    if (getsockopt(fd, IPPROTO_TCP, TCP_INFO, &ti, &tlen) == 0 &&
+        ti.tcpi_state == TCP_SYN_SENT)
+        return EAGAIN;
+    err = atomic_exchange(&sock->desc.connect_error, 0);
+    return err ? err : ENOTCONN;
+}
 
 /* Upstream: perform_io() of epoll_read_op, epoll_write_op, epoll_connect_op
  * and epoll_accept_op.  Sets errn (EAGAIN included) and bytes. */
@@ -41,15 +88,10 @@ void io_perform(io_op *op)
         while (n < 0 && errno == EINTR);
         break;
     }
-    case IO_CONNECT: {
-        int err = 0;
-        socklen_t len = sizeof err;
-        if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) < 0)
-            err = errno;
-        op->errn = err;
+    case IO_CONNECT:
+        op->errn = connect_result(op->sock);
         op->bytes = 0;
         return;
-    }
     default: /* IO_ACCEPT */
         do
             n = accept4(fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
@@ -62,6 +104,8 @@ void io_perform(io_op *op)
     }
     op->errn = n < 0 ? errno : 0;
     op->bytes = n > 0 ? (size_t)n : 0;
+    if (op->errn && op->kind != IO_ACCEPT)
+        note_error_for_connect(op->sock, op->errn);
 }
 
 static bool would_block(const io_op *op)
@@ -78,7 +122,7 @@ static void fail_op(io_op *op, int err)
 /* Upstream: epoll_socket::register_op.  Parks `op` in `slot` unless a
  * cached edge lets it complete now or a cancel arrived first. */
 void register_op(sl_socket *sock, io_op *op, io_op **slot, bool *ready_flag,
-                 bool *cancel_flag)
+                 unsigned *cancel_gen)
 {
     sl_scheduler *s = sock->sched;
     descriptor_state *d = &sock->desc;
@@ -92,10 +136,16 @@ void register_op(sl_socket *sock, io_op *op, io_op **slot, bool *ready_flag,
         if (!io_done)
             op->errn = 0;
     }
-    if (*cancel_flag) {
-        *cancel_flag = false;
+    /* A cancel that ran while this op was being started, and only that
+     * one: a mark left for an earlier op (already completed when the
+     * cancel ran) has another generation.  Upstream 6e759c2 keeps a plain
+     * flag, which a cancel also sets for an op whose completion is already
+     * queued; nothing clears it, and it cancels the next op of that kind
+     * that parks (defect fixed here). */
+    if (*cancel_gen != 0 &&
+        *cancel_gen == atomic_load_explicit(&op->gen, memory_order_relaxed))
         atomic_store_explicit(&op->cancelled, true, memory_order_relaxed);
-    }
+    *cancel_gen = 0;
     if (io_done || atomic_load_explicit(&op->cancelled, memory_order_acquire)) {
         pthread_mutex_unlock(&d->mutex);
         sl_post(s, &op->op);
@@ -116,7 +166,7 @@ static bool complete_parked(io_op **slot, int err, sl_op_queue *done)
         fail_op(op, err);
     else
         io_perform(op);
-    if (op->kind != IO_CONNECT && would_block(op)) {
+    if (would_block(op)) { /* a connect: still in SYN_SENT */
         op->errn = 0;
         return false;
     }
@@ -128,10 +178,16 @@ static bool complete_parked(io_op **slot, int err, sl_op_queue *done)
 void descriptor_run(sl_op *o)
 {
     descriptor_state *d = (descriptor_state *)o;
-    atomic_store_explicit(&d->is_enqueued, false, memory_order_relaxed);
-
-    uint32_t ev = atomic_exchange_explicit(&d->ready_events, 0, memory_order_acquire);
+    SL_RACE_WINDOW("descriptor_run", d);
     pthread_mutex_lock(&d->mutex);
+    /* Cleared under the mutex (upstream 8199f3c; 6e759c2 cleared it
+     * before locking).  A close in that window saw "not queued", skipped
+     * taking the owner reference, and the socket could be recycled while
+     * this run went on: a stale EPOLLERR then failed the new socket's
+     * operations.  Cleared before ready_events is taken, so an edge the
+     * reactor adds after the exchange enqueues the descriptor again. */
+    atomic_store_explicit(&d->is_enqueued, false, memory_order_seq_cst);
+    uint32_t ev = atomic_exchange_explicit(&d->ready_events, 0, memory_order_seq_cst);
     sl_scheduler *s = d->sched; /* set under this mutex before registration */
     /* The owner closed while we were queued: its reference is ours now. */
     void (*release_owner)(descriptor_state *) = d->release_owner;
@@ -151,6 +207,7 @@ void descriptor_run(sl_op *o)
             err = errno;
         if (err == 0)
             err = EIO;
+        note_error_for_connect((sl_socket *)d, err);
     }
 
     sl_op_queue done = {0};
@@ -185,10 +242,26 @@ void descriptor_run(sl_op *o)
     sl_op *first = op_queue_pop(&done);
     if (first) {
         post_deferred_completions(s, &done);
-        first->complete(first);
+        complete_after_handler(s, first);
     } else {
         compensating_work_started(s);
     }
+    if (release_owner)
+        release_owner(d);
+}
+
+/* The scheduler shuts down with this descriptor still queued: no run, but
+ * the owner reference a close left with it is released, as upstream's
+ * descriptor_state::destroy resets impl_ref_.  The port's first landing
+ * had no destroy hook here, so that reference was never dropped. */
+void descriptor_destroy(sl_op *o)
+{
+    descriptor_state *d = (descriptor_state *)o;
+    pthread_mutex_lock(&d->mutex);
+    atomic_store_explicit(&d->is_enqueued, false, memory_order_seq_cst);
+    void (*release_owner)(descriptor_state *) = d->release_owner;
+    d->release_owner = NULL;
+    pthread_mutex_unlock(&d->mutex);
     if (release_owner)
         release_owner(d);
 }

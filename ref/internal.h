@@ -16,6 +16,7 @@
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <time.h>
 
 /* ---- build parameters: the knobs upstream later exposed ---------------- */
 
@@ -108,6 +109,7 @@ typedef struct thread_context {
     int inline_budget;             /* M11: inline completions left */
     int inline_budget_max;         /* M11: the current cap */
     bool unassisted;               /* M12 */
+    size_t invoked;                /* handlers invoked by this run call */
     /* Inline completions waiting for the current handler to return.  The
      * C++ resumes the coroutine by symmetric transfer, which never deepens
      * the stack; in C the completion is a callback, so instead of calling
@@ -117,6 +119,8 @@ typedef struct thread_context {
 } thread_context;
 
 thread_context *find_context(const sl_scheduler *s);
+/* Absolute CLOCK_MONOTONIC deadline `usec` from now (scheduler.c). */
+struct timespec deadline_after(long usec);
 
 /* ---- the scheduler ------------------------------------------------------ */
 
@@ -171,6 +175,9 @@ bool try_consume_inline_budget(sl_scheduler *s);
  * current handler (thread_context.inline_ops); false, doing nothing, when
  * the budget is spent or this thread does not run `s`. */
 bool try_complete_inline(sl_scheduler *s, sl_op *op);
+/* Runs `op` right after the current handler returns, at the same stack
+ * depth, counted as a handler (a descriptor run's first completion). */
+void complete_after_handler(sl_scheduler *s, sl_op *op);
 /* Timer service hook: the earliest expiry changed (M6). */
 void timers_earliest_changed(sl_scheduler *s);
 /* Interrupts a blocked reactor (M5). */
@@ -188,7 +195,13 @@ typedef struct descriptor_state {
     pthread_mutex_t mutex;
     struct io_op *read_op, *write_op, *connect_op;
     bool read_ready, write_ready; /* cached edge, no op was waiting */
-    bool read_cancel_pending, write_cancel_pending, connect_cancel_pending;
+    /* A cancel that found an op between initiation and parking leaves the
+     * op's generation here; register_op cancels only that op (0: none). */
+    unsigned read_cancel_gen, write_cancel_gen, connect_cancel_gen;
+    /* An error the kit consumed from the socket (a read or write took it,
+     * or an EPOLLERR run read SO_ERROR) while a connect was in flight: the
+     * connect's own result (0: none). */
+    atomic_int connect_error;
     uint32_t registered_events;
     int fd;
     atomic_uint ready_events;
@@ -247,6 +260,7 @@ enum sl_op_kind {
     OPK_RESOLVE
 };
 void descriptor_run(sl_op *op);       /* descriptor.c */
+void descriptor_destroy(sl_op *op);   /* descriptor.c: shutdown, still queued */
 void timer_wait_complete(sl_op *op);  /* timer.c */
 void io_op_complete(sl_op *op);       /* socket.c */
 void signal_wait_complete(sl_op *op); /* signal.c */

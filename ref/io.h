@@ -27,6 +27,7 @@ typedef struct io_op {
     size_t bytes;
     atomic_bool cancelled;
     atomic_bool busy;  /* started and its handler has not run yet */
+    atomic_uint gen;   /* this start's generation (socket-wide, never 0) */
     bool empty_buffer; /* a read of 0 bytes: 0 is not end of stream */
     bool ran_inline;   /* completed at initiation: no budget refill */
     struct iovec iov[SL_MAX_IOV];
@@ -43,6 +44,7 @@ struct sl_socket {
     int fd;
     atomic_bool is_open; /* between open and close */
     atomic_int refs;     /* the user's + one per op in flight */
+    atomic_uint next_gen; /* generations of op starts */
     io_op conn, rd, wr, acc;
     struct sl_socket *prev, *next; /* the service's open or free list */
 };
@@ -55,7 +57,7 @@ static inline bool would_block_errno(int e)
 /* descriptor.c */
 void io_perform(io_op *op);
 void register_op(sl_socket *sock, io_op *op, io_op **slot, bool *ready_flag,
-                 bool *cancel_flag);
+                 unsigned *cancel_gen);
 /* socket.c */
 void socket_ref(sl_socket *sock);
 void socket_unref(sl_socket *sock);

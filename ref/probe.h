@@ -24,4 +24,22 @@
 #define SL_TP(name, ...) ((void)0)
 #endif
 
+/* A race window (stats builds only): a named point inside a window where
+ * another thread's action changes the outcome.  The suite widens such a
+ * window by installing a hook that sleeps there (sl_set_race_window_hook),
+ * the way tests/fault.c delays a syscall; elsewhere it is nothing. */
+#ifdef SL_STATS
+typedef void (*sl_race_hook_fn)(const char *site, const void *obj);
+extern _Atomic(sl_race_hook_fn) sl_race_window_hook;
+#define SL_RACE_WINDOW(site, obj)                                                        \
+    do {                                                                                 \
+        sl_race_hook_fn hook_ =                                                          \
+            atomic_load_explicit(&sl_race_window_hook, memory_order_acquire);           \
+        if (hook_)                                                                       \
+            hook_(site, obj);                                                            \
+    } while (0)
+#else
+#define SL_RACE_WINDOW(site, obj) ((void)0)
+#endif
+
 #endif /* SL_PROBE_H */

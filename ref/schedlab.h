@@ -62,11 +62,34 @@ void sl_scheduler_shutdown(sl_scheduler *s);
  * thread. */
 void sl_post(sl_scheduler *s, sl_op *op);
 
-/* Run handlers until stopped or no work is outstanding; return how many
- * ran.  All return 0 and stop the scheduler when nothing is outstanding. */
+/* The run functions.  Each returns the number of handlers it invoked: every
+ * posted op's `complete`, every timer, socket, signal and resolver
+ * handler, whether it came from the queue, from a descriptor run or ran
+ * inline right after the handler that started it.  The kit's internal ops
+ * (the sentinel, descriptor runs) are not counted (upstream 6e759c2 counts
+ * the ops it pops, descriptor runs included, and not inline completions).
+ * All return 0 and stop the scheduler when nothing is outstanding.
+ *
+ * sl_run: until stopped or no work is outstanding.
+ * sl_run_one: blocks until one step invoked a handler; a step is one
+ *   handler from the queue plus the inline completions it started, so it
+ *   may return more than 1.
+ * sl_wait_one: like run_one, but returns 0 once `usec` microseconds have
+ *   passed with no handler (never before the deadline, at most about 1 ms
+ *   after it: the reactor waits in whole milliseconds).  A reactor wake-up
+ *   that yields no handler does not end it.  usec <= 0 acts as poll_one.
+ * sl_poll, sl_poll_one: never block; they run what is ready now, making one
+ *   zero-timeout reactor pass when nothing else is queued (so an expired
+ *   timer or a ready socket is seen; upstream 6e759c2 does not run the
+ *   reactor there, Asio does).
+ *
+ * A run function that returns while handlers are queued and work is
+ * outstanding wakes another thread for them (condvar waiter, else the
+ * reactor), so nothing is stranded by a thread leaving.  A run function may
+ * be called from a handler of the same scheduler (a nested run): what that
+ * handler posted before the call is visible to it. */
 size_t sl_run(sl_scheduler *s);
 size_t sl_run_one(sl_scheduler *s);
-/* Like run_one but gives up after about `usec` microseconds. */
 size_t sl_wait_one(sl_scheduler *s, long usec);
 size_t sl_poll(sl_scheduler *s);
 size_t sl_poll_one(sl_scheduler *s);
@@ -113,6 +136,12 @@ int sl_stats_enabled(void);
 void sl_stats_read(sl_scheduler *s, sl_stats *out);
 void sl_stats_reset(sl_scheduler *s);
 
+/* Installs (or, with NULL, removes) a hook called at the library's named
+ * race windows (stats builds only; a no-op elsewhere): the suite sleeps
+ * there to widen a window deterministically.  Sites: "descriptor_run"
+ * (a descriptor run popped, before it takes the descriptor's mutex). */
+void sl_set_race_window_hook(void (*hook)(const char *site, const void *obj));
+
 /* The inline budget of the calling thread's frame for `s`: its cap and
  * what is left (both -1 when this thread is not running `s`). */
 void sl_inline_budget(sl_scheduler *s, int *cap, int *left);
@@ -154,12 +183,17 @@ void sl_timer_wait_init(sl_timer_waiter *w,
 
 void sl_timer_init(sl_timer *t, sl_scheduler *s);
 /* Sets the expiry; cancels pending waits (they complete with SL_ECANCELED)
- * and returns how many were cancelled. */
+ * and returns how many were cancelled.  Timers of equal expiry fire in the
+ * order they were scheduled (first wait, or expires_at while waited on). */
 size_t sl_timer_expires_at(sl_timer *t, uint64_t when_ns);
 size_t sl_timer_expires_after(sl_timer *t, uint64_t delay_ns);
 /* Waits for expiry.  An expiry already past completes at once (posted).
  * Returns 0, or -ENOMEM if the heap could not grow (nothing queued). */
 int sl_timer_wait(sl_timer *t, sl_timer_waiter *w);
+/* Cancel all waits, or the oldest; return how many were cancelled.  A wait
+ * whose expiry has already passed is no longer cancellable: it completes
+ * with status 0 (at once if the reactor had not yet harvested it) and is
+ * not counted. */
 size_t sl_timer_cancel(sl_timer *t);
 size_t sl_timer_cancel_one(sl_timer *t);
 /* Cancels what is pending; the timer may then be freed once its waits
@@ -210,10 +244,15 @@ int sl_socket_async_write(sl_socket *sock, const struct iovec *iov, int iovcnt,
                           sl_io_handler h, void *arg);
 int sl_socket_async_accept(sl_socket *listener, sl_accept_handler h, void *arg);
 
-/* Pending operations complete with SL_ECANCELED. */
+/* The operations pending at the call complete with SL_ECANCELED.  An
+ * operation that had already completed (its handler queued, not yet run)
+ * keeps its own status and byte count, and operations started afterwards
+ * are not affected.  A connect completes with 0 only on a connected socket
+ * (never on a stale readiness edge, nor after a read or write on the
+ * socket took the connect's error: that error is the connect's status). */
 void sl_socket_cancel(sl_socket *sock);
-/* Cancels what is pending, closes the fd and gives up the caller's
- * reference: `sock` must not be used afterwards. */
+/* Cancels what is pending (as sl_socket_cancel), closes the fd and gives up
+ * the caller's reference: `sock` must not be used afterwards. */
 void sl_socket_close(sl_socket *sock);
 
 /* ---- signal sets (signal.c) -------------------------------------------- */
@@ -229,6 +268,9 @@ int sl_signal_set_clear(sl_signal_set *set);
 /* One wait at a time (-EBUSY otherwise); a signal that arrived while no
  * wait was pending is delivered to the next wait. */
 int sl_signal_set_async_wait(sl_signal_set *set, sl_signal_handler h, void *arg);
+/* Completes a pending wait with SL_ECANCELED.  With no wait pending it does
+ * nothing: it is not remembered for the next wait (as the socket cancel;
+ * upstream 17fa5e5 later latched it). */
 void sl_signal_set_cancel(sl_signal_set *set);
 void sl_signal_set_destroy(sl_signal_set *set);
 

@@ -57,8 +57,8 @@ static void wait_for_signal_until(sl_scheduler *s, const struct timespec *d);
 static void run_task(sl_scheduler *s, thread_context *ctx, long timeout_us,
                      bool mutex_held);
 static bool run_handler(sl_scheduler *s, thread_context *ctx, sl_op *op);
-static struct timespec deadline_after(long usec);
 static bool deadline_passed(const struct timespec *d);
+static long remaining_us(const struct timespec *d);
 
 #ifdef SL_VARIANT_FILE
 #include SL_VARIANT_FILE
@@ -84,8 +84,6 @@ thread_context *find_context(const sl_scheduler *s)
     return NULL;
 }
 
-static void drain_thread_queue(sl_scheduler *s, sl_op_queue *q, long count);
-
 /* Upstream: thread_context_guard's constructor and destructor. */
 static void context_push(thread_context *frame, sl_scheduler *s)
 {
@@ -97,11 +95,10 @@ static void context_push(thread_context *frame, sl_scheduler *s)
     context_stack = frame;
 }
 
+/* The frame's private work was handed on by run_loop (drain_thread_queue)
+ * before this is called. */
 static void context_pop(thread_context *frame)
 {
-    if (!op_queue_empty(&frame->private_queue))
-        drain_thread_queue((sl_scheduler *)frame->key, &frame->private_queue,
-                           frame->private_outstanding_work);
     context_stack = frame->next;
 }
 
@@ -295,14 +292,53 @@ void post_deferred_completions(sl_scheduler *s, sl_op_queue *ops)
     wake_one_thread_and_unlock(s);
 }
 
-/* Upstream: drain_thread_queue, from ~thread_context_guard.  The ops are
- * already counted (on the atomic, by work_cleanup / task_cleanup). */
-static void drain_thread_queue(sl_scheduler *s, sl_op_queue *q, long count)
+/* Upstream: drain_thread_queue, from ~thread_context_guard: a thread
+ * leaving a run function hands its private work to the others.  Mutex
+ * held on entry, released on return.
+ *
+ * Defect fixed (upstream 6e759c2, still at 4276bd4): upstream splices the
+ * private queue and signals a condvar waiter only; nothing wakes a thread
+ * blocked in epoll_wait, and nothing at all is done when the queue was
+ * already non-empty (handlers left behind by run_one, or the sentinel
+ * pushed back after a timed reactor pass while another thread sleeps on
+ * the condvar).  Work posted from run_one could then wait for an unrelated
+ * event.  Here every exit that leaves work queued and outstanding goes
+ * through the wake policy (M4): a condvar waiter, else an interrupt of a
+ * blocked reactor. */
+static void drain_thread_queue(sl_scheduler *s, thread_context *ctx)
 {
-    sched_lock(s);
-    op_queue_splice(&s->completed_ops, q);
-    if (count > 0 && maybe_unlock_and_signal_one(s))
+    if (ctx->private_outstanding_work > 0)
+        atomic_fetch_add_explicit(&s->outstanding_work, ctx->private_outstanding_work,
+                                  memory_order_relaxed);
+    ctx->private_outstanding_work = 0;
+    op_queue_splice(&s->completed_ops, &ctx->private_queue);
+    /* Without the sentinel, a free reactor is itself work for a waiter. */
+    bool handoff = !op_queue_empty(&s->completed_ops) ||
+                   (!SL_HAS_SENTINEL &&
+                    !atomic_load_explicit(&s->task_running, memory_order_relaxed));
+    if (!s->stopped && handoff &&
+        atomic_load_explicit(&s->outstanding_work, memory_order_acquire) > 0)
+        wake_one_thread_and_unlock(s);
+    else
+        sched_unlock(s);
+}
+
+/* A run function entered from a handler of the same scheduler (a nested
+ * run): the outer frame's private work is moved to the shared queue, so
+ * the nested call sees it.  Upstream 6e759c2 leaves it in the outer frame,
+ * where the nested call cannot reach it: a handler that posts and then
+ * calls run_one blocks forever.  The outer handler's own unit stays
+ * counted; its work_cleanup then finds a count of 0 and gives it back. */
+static void hand_off_outer_frame(sl_scheduler *s, thread_context *outer)
+{
+    if (outer->private_outstanding_work > 0)
+        atomic_fetch_add_explicit(&s->outstanding_work, outer->private_outstanding_work,
+                                  memory_order_relaxed);
+    outer->private_outstanding_work = 0;
+    if (op_queue_empty(&outer->private_queue))
         return;
+    sched_lock(s);
+    op_queue_splice(&s->completed_ops, &outer->private_queue);
     sched_unlock(s);
 }
 
@@ -375,6 +411,15 @@ static thread_context *consume_inline_budget(sl_scheduler *s)
 bool try_consume_inline_budget(sl_scheduler *s)
 {
     return consume_inline_budget(s) != NULL;
+}
+
+void complete_after_handler(sl_scheduler *s, sl_op *op)
+{
+    thread_context *ctx = find_context(s);
+    if (ctx)
+        op_queue_push(&ctx->inline_ops, op);
+    else
+        op->complete(op);
 }
 
 bool try_complete_inline(sl_scheduler *s, sl_op *op)
@@ -474,9 +519,10 @@ static bool update_timerfd(sl_scheduler *s)
 
 /* ---- the reactor (M1, M10) -------------------------------------------- */
 
-/* Mutex held on entry and on return.  `timeout_us` < 0 blocks; otherwise
- * epoll_wait waits at most that long, rounded up to whole milliseconds
- * (the fix upstream made in f34a1ba: the seed always blocked). */
+/* Mutex held on return (and on entry if `mutex_held`).  `timeout_us` < 0
+ * blocks; otherwise epoll_wait waits at most that long, rounded up to whole
+ * milliseconds (upstream f34a1ba passes a timeout; the seed always
+ * blocked).  do_one passes what is left of the caller's deadline. */
 static void run_task(sl_scheduler *s, thread_context *ctx, long timeout_us,
                      bool mutex_held)
 {
@@ -485,6 +531,8 @@ static void run_task(sl_scheduler *s, thread_context *ctx, long timeout_us,
         timeout_ms = 0;
     else if (timeout_us < 0)
         timeout_ms = -1;
+    else if (timeout_us >= (long)INT_MAX / 1000 * 1000)
+        timeout_ms = INT_MAX / 1000 * 1000;
     else
         timeout_ms = (int)((timeout_us + 999) / 1000);
 
@@ -529,13 +577,15 @@ static void run_task(sl_scheduler *s, thread_context *ctx, long timeout_us,
         }
         /* Deferred I/O: record readiness, enqueue once, no I/O here. */
         descriptor_state *d = tag;
+        /* seq_cst with the CAS below: pairs with descriptor_run, which
+         * clears is_enqueued and then takes ready_events. */
         atomic_fetch_or_explicit(&d->ready_events, events[i].events,
-                                 memory_order_relaxed);
+                                 memory_order_seq_cst);
         SL_TP(descriptor_ready, s, d->fd, (unsigned)events[i].events);
         bool expected = false;
         if (atomic_compare_exchange_strong_explicit(&d->is_enqueued, &expected, true,
-                                                    memory_order_release,
-                                                    memory_order_relaxed))
+                                                    memory_order_seq_cst,
+                                                    memory_order_seq_cst))
             op_queue_push(&local_ops, &d->op);
     }
 
@@ -548,8 +598,12 @@ static void run_task(sl_scheduler *s, thread_context *ctx, long timeout_us,
 
     task_cleanup(s, ctx);
     sched_lock(s);
-    op_queue_splice(&s->completed_ops, &ctx->private_queue);
+    /* Upstream's order: the descriptors found by this pass, then the
+     * private queue (timer completions and whatever the pass posted);
+     * task_cleanup's splice runs in upstream's destructor, after the
+     * splice of local_ops. */
     op_queue_splice(&s->completed_ops, &local_ops);
+    op_queue_splice(&s->completed_ops, &ctx->private_queue);
 }
 
 /* ---- do_one ------------------------------------------------------------ */
@@ -586,18 +640,25 @@ static bool run_handler(sl_scheduler *s, thread_context *ctx, sl_op *op)
     }
     SL_STAT(s, handlers_run);
     SL_TP(handler_begin, s, op, op_kind(s, op), OPQ_DEPTH_OF(&s->completed_ops));
+    /* What the run functions count: handlers, not the kit's internal
+     * descriptor runs (the completions those run are counted below). */
+    if (op->complete != descriptor_run && op->complete != signal_pipe_run)
+        ++ctx->invoked;
     op->complete(op);
-    /* Inline completions started by that handler run now, one after the
-     * other, at this stack depth (see thread_context.inline_ops). */
+    /* Inline completions started by that handler (and the first completion
+     * of a descriptor run) run now, one after the other, at this stack
+     * depth (see thread_context.inline_ops). */
     sl_op *next;
-    while ((next = op_queue_pop(&ctx->inline_ops)) != NULL)
+    while ((next = op_queue_pop(&ctx->inline_ops)) != NULL) {
+        ++ctx->invoked;
         next->complete(next);
+    }
     SL_TP(handler_end, s, op);
     return work_cleanup(s, ctx);
 }
 
 /* Absolute CLOCK_MONOTONIC deadline `usec` from now. */
-static struct timespec deadline_after(long usec)
+struct timespec deadline_after(long usec)
 {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -612,35 +673,72 @@ static struct timespec deadline_after(long usec)
 
 static bool deadline_passed(const struct timespec *d)
 {
+    return remaining_us(d) <= 0;
+}
+
+/* Microseconds left until `d`, rounded up; <= 0 once it has passed. */
+static long remaining_us(const struct timespec *d)
+{
     struct timespec now;
     clock_gettime(CLOCK_MONOTONIC, &now);
-    return now.tv_sec > d->tv_sec ||
-           (now.tv_sec == d->tv_sec && now.tv_nsec >= d->tv_nsec);
+    long long ns = (long long)(d->tv_sec - now.tv_sec) * 1000000000LL +
+                   (d->tv_nsec - now.tv_nsec);
+    if (ns <= 0)
+        return 0;
+    long long us = (ns + 999) / 1000;
+    return us > LONG_MAX ? LONG_MAX : (long)us;
 }
 
 #ifndef SL_VARIANT_DO_ONE
-/* Mutex held on entry.  Returns 1 if a handler ran (mutex state returned
- * in *held), 0 otherwise (mutex held). */
-static size_t do_one(sl_scheduler *s, long timeout_us, thread_context *ctx, bool *held)
+/* One step of a run function.  Mutex held on entry.  Returns true when an
+ * op was run (a handler, or an internal descriptor run that may have
+ * completed nothing; the mutex state is returned in *held), false when the
+ * call should return (stopped, no work, the poll found nothing, or the
+ * deadline passed; mutex held).
+ *
+ * `timeout_us`: < 0 blocks, 0 polls, > 0 waits until `deadline`.
+ *
+ * Defects fixed (upstream 6e759c2; f34a1ba fixed only the first part of
+ * the first):
+ * - wait_one: the reactor is given what is left of the deadline, not the
+ *   whole timeout on every pass, and a reactor pass that yields no handler
+ *   (an eventfd write, a timer or descriptor that completes nothing, a
+ *   signal delivered to the process) does not end the call: it ends with
+ *   0 only once the deadline has passed.
+ * - poll, poll_one, wait_one(0): with only the sentinel queued and work
+ *   outstanding, upstream returns at once, so a poll never sees an expired
+ *   timer or a ready socket.  Here it makes one zero-timeout reactor pass
+ *   per step (as Asio's poll does) and runs what it found. */
+static bool do_one(sl_scheduler *s, long timeout_us, const struct timespec *deadline,
+                   thread_context *ctx, bool *held)
 {
-    struct timespec deadline;
-    if (timeout_us > 0)
-        deadline = deadline_after(timeout_us);
+    bool polled = false;
     for (;;) {
         if (s->stopped)
-            return 0;
+            return false;
 
         sl_op *op = op_queue_pop(&s->completed_ops);
 
         if (op == &s->task_op) { /* M2: the sentinel, time for the reactor */
             bool more_handlers = !op_queue_empty(&s->completed_ops);
-            if (!more_handlers &&
-                (atomic_load_explicit(&s->outstanding_work, memory_order_acquire) == 0 ||
-                 timeout_us == 0)) {
+            long task_timeout_us;
+            if (more_handlers) {
+                task_timeout_us = 0;
+            } else if (atomic_load_explicit(&s->outstanding_work, memory_order_acquire) ==
+                           0 ||
+                       (timeout_us == 0 && polled)) {
                 op_queue_push(&s->completed_ops, &s->task_op);
-                return 0;
+                return false;
+            } else if (timeout_us > 0) {
+                task_timeout_us = remaining_us(deadline);
+                if (task_timeout_us <= 0) {
+                    op_queue_push(&s->completed_ops, &s->task_op);
+                    return false;
+                }
+            } else {
+                task_timeout_us = timeout_us; /* -1 blocks, 0 polls */
             }
-            long task_timeout_us = more_handlers ? 0 : timeout_us;
+            polled = true;
             s->task_interrupted = task_timeout_us == 0;
             /* seq_cst: pairs with timers_earliest_changed. */
             atomic_store_explicit(&s->task_running, true, memory_order_seq_cst);
@@ -652,33 +750,27 @@ static size_t do_one(sl_scheduler *s, long timeout_us, thread_context *ctx, bool
             run_task(s, ctx, task_timeout_us, mutex_held);
             atomic_store_explicit(&s->task_running, false, memory_order_relaxed);
             op_queue_push(&s->completed_ops, &s->task_op);
-            /* After a timed reactor wait, return so the caller's deadline
-             * holds (upstream f34a1ba returns after any reactor run when
-             * timeout_us > 0, even a zero-timeout pass made because
-             * handlers were queued; the kit goes on to run them). */
-            if (task_timeout_us > 0)
-                return 0;
             continue;
         }
 
         if (op != NULL) {
             *held = run_handler(s, ctx, op);
-            return 1;
+            return true;
         }
 
         if (atomic_load_explicit(&s->outstanding_work, memory_order_acquire) == 0 ||
             timeout_us == 0)
-            return 0;
+            return false;
 
         clear_signal(s);
         if (timeout_us < 0) {
             wait_for_signal(s);
         } else {
-            /* Upstream waits `usec` again on every pass; the kit bounds the
-             * whole call by one deadline so wait_one keeps its promise. */
-            if (deadline_passed(&deadline))
-                return 0;
-            wait_for_signal_until(s, &deadline);
+            /* Upstream waits `usec` again on every pass; one deadline
+             * bounds the whole call. */
+            if (deadline_passed(deadline))
+                return false;
+            wait_for_signal_until(s, deadline);
         }
     }
 }
@@ -686,35 +778,40 @@ static size_t do_one(sl_scheduler *s, long timeout_us, thread_context *ctx, bool
 
 /* ---- run / poll -------------------------------------------------------- */
 
+/* The run functions.  Each returns the number of handlers it invoked (see
+ * schedlab.h); `once` ends the call after the first step that invoked at
+ * least one. */
 static size_t run_loop(sl_scheduler *s, long timeout_us, bool once)
 {
+    thread_context *outer = find_context(s);
+    if (outer)
+        hand_off_outer_frame(s, outer);
     if (atomic_load_explicit(&s->outstanding_work, memory_order_acquire) == 0) {
         sl_stop(s);
         return 0;
     }
+    struct timespec deadline = {0, 0};
+    if (timeout_us > 0)
+        deadline = deadline_after(timeout_us);
     thread_context frame;
     context_push(&frame, s);
     SL_TP(run_begin, s, timeout_us);
     sched_lock(s);
-    size_t n = 0;
     bool held = true;
-    for (;;) {
-        if (!do_one(s, timeout_us, &frame, &held))
-            break;
-        if (n != SIZE_MAX)
-            ++n;
-        if (once)
+    while (do_one(s, timeout_us, &deadline, &frame, &held)) {
+        if (once && frame.invoked > 0)
             break;
         if (!held) {
             sched_lock(s);
             held = true;
         }
     }
-    if (held)
-        sched_unlock(s);
-    SL_TP(run_end, s, (long)n);
+    if (!held)
+        sched_lock(s);
+    drain_thread_queue(s, &frame); /* unlocks */
+    SL_TP(run_end, s, (long)frame.invoked);
     context_pop(&frame);
-    return n;
+    return frame.invoked;
 }
 
 size_t sl_run(sl_scheduler *s)
@@ -727,7 +824,7 @@ size_t sl_run_one(sl_scheduler *s)
 }
 size_t sl_wait_one(sl_scheduler *s, long usec)
 {
-    return run_loop(s, usec < 0 ? 0 : usec, true);
+    return run_loop(s, usec < 0 ? 0 : usec, true); /* negative: a poll_one */
 }
 size_t sl_poll(sl_scheduler *s)
 {
@@ -883,19 +980,9 @@ fail:
     return err;
 }
 
-void sl_scheduler_shutdown(sl_scheduler *s)
+/* Every queued op gets its destroy hook, never its handler. */
+static void destroy_queued_ops(sl_scheduler *s)
 {
-    if (s->shut_down)
-        return;
-    s->shut_down = true;
-    SL_TP(shutdown, s);
-    /* Services first, as upstream's execution_context does: sockets close
-     * (their pending ops are queued as cancelled), timers drop waiters. */
-    resolver_service_shutdown(s);
-    signal_service_shutdown(s);
-    socket_service_shutdown(s);
-    timer_service_shutdown(s);
-
     sched_lock(s);
     sl_op *op;
     while ((op = op_queue_pop(&s->completed_ops)) != NULL) {
@@ -906,6 +993,29 @@ void sl_scheduler_shutdown(sl_scheduler *s)
             op->destroy(op);
         sched_lock(s);
     }
+    sched_unlock(s);
+}
+
+void sl_scheduler_shutdown(sl_scheduler *s)
+{
+    if (s->shut_down)
+        return;
+    s->shut_down = true;
+    SL_TP(shutdown, s);
+    /* Upstream's order: the sockets close (their pending ops are queued
+     * as cancelled), the scheduler's queue is destroyed, then signals,
+     * resolver and timers drop what they hold.  The resolver's helper
+     * threads may still post a completion while it shuts down, so the
+     * queue is destroyed once more at the end (upstream's shutdown leaves
+     * such a late post to the scheduler's destructor). */
+    socket_service_shutdown(s);
+    destroy_queued_ops(s);
+    signal_service_shutdown(s);
+    resolver_service_shutdown(s);
+    timer_service_shutdown(s);
+    destroy_queued_ops(s);
+
+    sched_lock(s);
     signal_all(s);
     sched_unlock(s);
     interrupt_reactor(s);
@@ -966,6 +1076,19 @@ void sl_stats_read(sl_scheduler *s, sl_stats *out)
 #undef SL_COPY
 #else
     (void)s;
+#endif
+}
+
+#ifdef SL_STATS
+_Atomic(sl_race_hook_fn) sl_race_window_hook;
+#endif
+
+void sl_set_race_window_hook(void (*hook)(const char *site, const void *obj))
+{
+#ifdef SL_STATS
+    atomic_store_explicit(&sl_race_window_hook, hook, memory_order_release);
+#else
+    (void)hook;
 #endif
 }
 

@@ -142,7 +142,8 @@ static int socket_create(sl_scheduler *s, int fd, sl_socket **out)
         svc->blocks = b;
         sock = &b->sock;
         pthread_mutex_init(&sock->desc.mutex, NULL);
-        sl_op_init(&sock->desc.op, descriptor_run, NULL);
+        sl_op_init(&sock->desc.op, descriptor_run, descriptor_destroy);
+        atomic_init(&sock->next_gen, 0);
         atomic_init(&sock->desc.is_enqueued, false);
         atomic_init(&sock->desc.ready_events, 0);
     }
@@ -158,8 +159,8 @@ static int socket_create(sl_scheduler *s, int fd, sl_socket **out)
     descriptor_state *d = &sock->desc;
     pthread_mutex_lock(&d->mutex);
     d->read_op = d->write_op = d->connect_op = NULL;
-    d->read_cancel_pending = d->write_cancel_pending = false;
-    d->connect_cancel_pending = false;
+    d->read_cancel_gen = d->write_cancel_gen = d->connect_cancel_gen = 0;
+    atomic_store(&d->connect_error, 0);
     d->release_owner = NULL;
     pthread_mutex_unlock(&d->mutex);
     int r = register_descriptor(s, fd, d);
@@ -366,6 +367,10 @@ static int op_start(sl_socket *sock, io_op *op)
             &op->busy, &expected, true, memory_order_acq_rel, memory_order_relaxed))
         return -EBUSY;
     atomic_store_explicit(&op->cancelled, false, memory_order_release);
+    unsigned gen = atomic_fetch_add_explicit(&sock->next_gen, 1, memory_order_relaxed) + 1;
+    if (gen == 0) /* 0 means "no mark" in the descriptor */
+        gen = atomic_fetch_add_explicit(&sock->next_gen, 1, memory_order_relaxed) + 1;
+    atomic_store_explicit(&op->gen, gen, memory_order_relaxed);
     op->errn = 0;
     op->bytes = 0;
     op->empty_buffer = false;
@@ -431,9 +436,9 @@ static int start_transfer(sl_socket *sock, io_op *op, const struct iovec *iov, i
     op->errn = 0;
     descriptor_state *d = &sock->desc;
     if (op->kind == IO_READ)
-        register_op(sock, op, &d->read_op, &d->read_ready, &d->read_cancel_pending);
+        register_op(sock, op, &d->read_op, &d->read_ready, &d->read_cancel_gen);
     else
-        register_op(sock, op, &d->write_op, &d->write_ready, &d->write_cancel_pending);
+        register_op(sock, op, &d->write_op, &d->write_ready, &d->write_cancel_gen);
     return 0;
 }
 
@@ -463,6 +468,7 @@ int sl_socket_async_connect(sl_socket *sock, const struct sockaddr *addr, sockle
         return r;
     op->io_handler = h;
     op->arg = arg;
+    atomic_store(&sock->desc.connect_error, 0);
     int rc = connect(sock->fd, addr, len);
     if (rc == 0 || errno != EINPROGRESS) {
         /* Connected at once (Unix sockets, often) or failed at once. */
@@ -471,7 +477,7 @@ int sl_socket_async_connect(sl_socket *sock, const struct sockaddr *addr, sockle
         return 0;
     }
     descriptor_state *d = &sock->desc;
-    register_op(sock, op, &d->connect_op, &d->write_ready, &d->connect_cancel_pending);
+    register_op(sock, op, &d->connect_op, &d->write_ready, &d->connect_cancel_gen);
     return 0;
 }
 
@@ -501,40 +507,46 @@ int sl_socket_async_accept(sl_socket *listener, sl_accept_handler h, void *arg)
         return 0;
     }
     op->errn = 0;
-    register_op(listener, op, &d->read_op, &d->read_ready, &d->read_cancel_pending);
+    register_op(listener, op, &d->read_op, &d->read_ready, &d->read_cancel_gen);
     return 0;
 }
 
 /* ---- cancel and close -------------------------------------------------- */
 
-/* Takes each pending op out of its slot (or marks the slot's cancel as
- * pending when the op is between initiation and parking) and posts it;
+/* Takes each parked op out of its slot, marks it cancelled and posts it;
  * each one's parked work unit is given back since the post counts anew.
- * Upstream: epoll_socket::cancel and close_socket. */
+ * An op between initiation and parking gets a mark with its generation,
+ * which register_op honours.  Upstream: epoll_socket::cancel and
+ * close_socket.
+ *
+ * Defect fixed (upstream 6e759c2): upstream marks every op of the socket
+ * cancelled, parked or not.  An op that had already completed -- its
+ * completion queued, its handler not yet run -- then reported
+ * SL_ECANCELED although its bytes had gone out (a write) or arrived (a
+ * read), and its pending flag stayed set and cancelled the next op of that
+ * kind.  A cancel here affects exactly the ops pending at the call. */
 static void cancel_ops(sl_socket *sock, bool closing)
 {
     descriptor_state *d = &sock->desc;
     io_op *ops[4] = {&sock->conn, &sock->rd, &sock->wr, &sock->acc};
     io_op **slots[4] = {&d->connect_op, &d->read_op, &d->write_op, &d->read_op};
-    bool *pending[4] = {&d->connect_cancel_pending, &d->read_cancel_pending,
-                        &d->write_cancel_pending, &d->read_cancel_pending};
+    unsigned *marks[4] = {&d->connect_cancel_gen, &d->read_cancel_gen,
+                          &d->write_cancel_gen, &d->read_cancel_gen};
     io_op *claimed[4] = {0};
-    for (int i = 0; i < 4; ++i)
-        atomic_store_explicit(&ops[i]->cancelled, true, memory_order_release);
     pthread_mutex_lock(&d->mutex);
     for (int i = 0; i < 4; ++i) {
         if (*slots[i] == ops[i]) {
+            atomic_store_explicit(&ops[i]->cancelled, true, memory_order_release);
             claimed[i] = ops[i];
             *slots[i] = NULL;
         } else if (!closing &&
                    atomic_load_explicit(&ops[i]->busy, memory_order_acquire)) {
-            *pending[i] = true;
+            *marks[i] = atomic_load_explicit(&ops[i]->gen, memory_order_relaxed);
         }
     }
     if (closing) {
         d->read_ready = d->write_ready = false;
-        d->read_cancel_pending = d->write_cancel_pending = false;
-        d->connect_cancel_pending = false;
+        d->read_cancel_gen = d->write_cancel_gen = d->connect_cancel_gen = 0;
         /* Still queued: keep the object until that run lets go. */
         if (atomic_load_explicit(&d->is_enqueued, memory_order_acquire) &&
             !d->release_owner) {
@@ -571,13 +583,19 @@ static void close_socket(sl_socket *sock)
     if (!was_open)
         return;
     cancel_ops(sock, true);
+    /* Under the descriptor's mutex: a descriptor run on another thread
+     * does its syscalls on this fd under the same mutex, so it never uses
+     * a number that was closed (and perhaps reused) under it. */
+    descriptor_state *d = &sock->desc;
+    pthread_mutex_lock(&d->mutex);
     if (sock->fd >= 0) {
         deregister_descriptor(sock->sched, sock->fd);
         close(sock->fd);
         sock->fd = -1;
     }
-    sock->desc.fd = -1;
-    sock->desc.registered_events = 0;
+    d->fd = -1;
+    d->registered_events = 0;
+    pthread_mutex_unlock(&d->mutex);
 }
 
 void sl_socket_close(sl_socket *sock)

@@ -28,8 +28,13 @@
 #define LOAD_RELAXED(field) __atomic_load_n(&(field), __ATOMIC_RELAXED)
 #define STORE_RELAXED(field, v) __atomic_store_n(&(field), (v), __ATOMIC_RELAXED)
 
+/* `seq` orders timers of equal expiry by when they were scheduled (their
+ * first wait, or a re-schedule while in the heap): they fire in that
+ * order.  Upstream's heap compares expiries only, so equal expiries fire
+ * in whatever order the heap's swaps left them. */
 typedef struct heap_entry {
     uint64_t expiry;
+    uint64_t seq;
     sl_timer *timer;
 } heap_entry;
 
@@ -38,7 +43,13 @@ typedef struct sl_timer_service {
     heap_entry *heap;
     size_t size, cap;
     _Atomic uint64_t cached_nearest; /* UINT64_MAX when the heap is empty */
+    uint64_t next_seq;
 } sl_timer_service;
+
+static bool entry_before(const heap_entry *a, const heap_entry *b)
+{
+    return a->expiry < b->expiry || (a->expiry == b->expiry && a->seq < b->seq);
+}
 
 uint64_t sl_now_ns(void)
 {
@@ -95,7 +106,7 @@ static void up_heap(sl_timer_service *ts, size_t i)
 {
     while (i > 0) {
         size_t parent = (i - 1) / 2;
-        if (!(ts->heap[i].expiry < ts->heap[parent].expiry))
+        if (!entry_before(&ts->heap[i], &ts->heap[parent]))
             break;
         swap_heap(ts, i, parent);
         i = parent;
@@ -107,10 +118,10 @@ static void down_heap(sl_timer_service *ts, size_t i)
     size_t child = 2 * i + 1;
     while (child < ts->size) {
         size_t min_child =
-            (child + 1 == ts->size || ts->heap[child].expiry < ts->heap[child + 1].expiry)
+            (child + 1 == ts->size || entry_before(&ts->heap[child], &ts->heap[child + 1]))
                 ? child
                 : child + 1;
-        if (ts->heap[i].expiry < ts->heap[min_child].expiry)
+        if (entry_before(&ts->heap[i], &ts->heap[min_child]))
             break;
         swap_heap(ts, i, min_child);
         i = min_child;
@@ -128,7 +139,7 @@ static void remove_timer(sl_timer_service *ts, sl_timer *t)
     STORE_RELAXED(t->heap_index, SIZE_MAX);
     --ts->size;
     if (i < ts->size) {
-        if (i > 0 && ts->heap[i].expiry < ts->heap[(i - 1) / 2].expiry)
+        if (i > 0 && entry_before(&ts->heap[i], &ts->heap[(i - 1) / 2]))
             up_heap(ts, i);
         else
             down_heap(ts, i);
@@ -238,17 +249,23 @@ void sl_timer_init(sl_timer *t, sl_scheduler *s)
 size_t sl_timer_expires_at(sl_timer *t, uint64_t when_ns)
 {
     sl_timer_service *ts = t->sched->timers;
+    uint64_t old_expiry = t->expiry_ns;
     t->expiry_ns = when_ns;
     if (LOAD_RELAXED(t->heap_index) == SIZE_MAX && LOAD_RELAXED(t->waiters) == NULL)
         return 0;
     bool notify = false;
     sl_timer_waiter *head = NULL, *tail = NULL;
     pthread_mutex_lock(&ts->mutex);
-    waiters_take_all(t, &head, &tail, SL_ECANCELED);
+    /* Waits on an expiry already passed complete as expired (see
+     * sl_timer_cancel); the others are cancelled. */
+    bool expired = old_expiry <= sl_now_ns();
+    waiters_take_all(t, &head, &tail, expired ? 0 : SL_ECANCELED);
     if (t->heap_index < ts->size) {
-        uint64_t old = ts->heap[t->heap_index].expiry;
-        ts->heap[t->heap_index].expiry = when_ns;
-        if (when_ns < old)
+        heap_entry *e = &ts->heap[t->heap_index];
+        heap_entry old = *e;
+        e->expiry = when_ns;
+        e->seq = ts->next_seq++;
+        if (entry_before(e, &old))
             up_heap(ts, t->heap_index);
         else
             down_heap(ts, t->heap_index);
@@ -259,7 +276,7 @@ size_t sl_timer_expires_at(sl_timer *t, uint64_t when_ns)
     size_t n = post_waiters(t->sched, head);
     if (notify)
         timers_earliest_changed(t->sched);
-    return n;
+    return expired ? 0 : n;
 }
 
 size_t sl_timer_expires_after(sl_timer *t, uint64_t delay_ns)
@@ -303,6 +320,7 @@ int sl_timer_wait(sl_timer *t, sl_timer_waiter *w)
     if (t->heap_index == SIZE_MAX) {
         STORE_RELAXED(t->heap_index, ts->size);
         ts->heap[ts->size].expiry = t->expiry_ns;
+        ts->heap[ts->size].seq = ts->next_seq++;
         ts->heap[ts->size].timer = t;
         ++ts->size;
         up_heap(ts, t->heap_index);
@@ -316,7 +334,11 @@ int sl_timer_wait(sl_timer *t, sl_timer_waiter *w)
     return 0;
 }
 
-/* Upstream: cancel_timer. */
+/* Upstream: cancel_timer.  A wait whose expiry has already passed is no
+ * longer cancellable, as in Asio: if the reactor has not harvested it yet,
+ * it completes here with status 0 and is not counted as cancelled
+ * (upstream cancels it, so whether a due wait reports expiry or
+ * SL_ECANCELED depended on how soon the reactor had run). */
 size_t sl_timer_cancel(sl_timer *t)
 {
     sl_timer_service *ts = t->sched->timers;
@@ -324,11 +346,13 @@ size_t sl_timer_cancel(sl_timer *t)
         return 0;
     sl_timer_waiter *head = NULL, *tail = NULL;
     pthread_mutex_lock(&ts->mutex);
+    bool expired = t->expiry_ns <= sl_now_ns();
     remove_timer(ts, t);
-    waiters_take_all(t, &head, &tail, SL_ECANCELED);
+    waiters_take_all(t, &head, &tail, expired ? 0 : SL_ECANCELED);
     refresh_cached_nearest(ts);
     pthread_mutex_unlock(&ts->mutex);
-    return post_waiters(t->sched, head);
+    size_t n = post_waiters(t->sched, head);
+    return expired ? 0 : n;
 }
 
 /* Upstream: cancel_one_waiter. */
@@ -336,6 +360,16 @@ size_t sl_timer_cancel_one(sl_timer *t)
 {
     sl_timer_service *ts = t->sched->timers;
     pthread_mutex_lock(&ts->mutex);
+    if (t->waiters && t->expiry_ns <= sl_now_ns()) {
+        /* Due: every wait completes as expired (see sl_timer_cancel). */
+        sl_timer_waiter *head = NULL, *tail = NULL;
+        remove_timer(ts, t);
+        waiters_take_all(t, &head, &tail, 0);
+        refresh_cached_nearest(ts);
+        pthread_mutex_unlock(&ts->mutex);
+        post_waiters(t->sched, head);
+        return 0;
+    }
     sl_timer_waiter *w = waiter_pop(t);
     if (!w) {
         pthread_mutex_unlock(&ts->mutex);

@@ -76,3 +76,28 @@ TEST(property_ready_connection_cannot_starve_another)
 
 /* fault injection: every syscall made to fail (test_fault.c) */
 #include "list_fault.h"
+
+/* contracts: the values the run functions, cancel, connect, shutdown and
+ * ordering must give (test_contract.c; README.md's defect ledger) */
+TEST(contract_wait_one_returns_at_deadline_with_far_timer)
+TEST(contract_wait_one_runs_timer_due_before_deadline)
+TEST(contract_wait_one_runs_read_completed_before_deadline)
+TEST(contract_wait_one_is_not_ended_by_signals)
+TEST(contract_wait_one_negative_timeout_is_poll_one)
+TEST(contract_poll_runs_expired_timer)
+TEST(contract_poll_runs_ready_read)
+TEST(contract_work_posted_from_run_one_is_handed_on)
+TEST(contract_sentinel_handed_on_after_timed_reactor_pass)
+TEST(contract_connect_waits_while_syn_sent)
+TEST(contract_connect_refused_after_other_op_took_error)
+TEST(contract_cancel_spares_queued_read_and_later_reads)
+TEST(contract_cancel_and_close_keep_completed_write_result)
+TEST(contract_cancel_spares_queued_accept_and_later_accepts)
+TEST(contract_signal_cancel_without_wait_is_not_latched)
+TEST(contract_descriptor_then_timer_after_one_pass)
+TEST(contract_close_during_descriptor_run_spares_new_socket)
+TEST(contract_shutdown_releases_queued_descriptor_reference)
+TEST(contract_nested_run_sees_posted_work)
+TEST(contract_run_counts_every_handler_not_descriptor_runs)
+TEST(contract_equal_expiry_timers_fire_in_start_order)
+TEST(contract_due_timer_wait_is_not_cancellable)

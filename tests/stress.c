@@ -12,7 +12,14 @@
  * core_four_threads_million_posts_exactly_once), that sl_run returned in
  * every thread, and that the process holds as many descriptors as before.
  * A watchdog prints every thread's stack (gdb, when installed) and exits
- * non-zero if no operation completes for 30 s.  Last line: a summary with
+ * non-zero if no operation completes for 30 s.
+ *
+ * Contracts are checked on the way, not only exactly-once: a timer wait
+ * reports expiry exactly when no cancel counted it (and never before its
+ * expiry), a cancel never reaches an op started after it or one already
+ * completed (cancel probes over socketpairs), and one runner thread works
+ * through sl_wait_one with random deadlines, none of which may end early
+ * or overrun by more than 100 ms.  Last line: a summary with
  * ops, threads, seconds, ops/s; exit status 0 only if every check held.
  *
  *   stress [-t threads] [-n ops | -d seconds] [-p posters] [-w watchdog-s]
@@ -312,13 +319,31 @@ typedef struct tchain {
     sl_op cancel;
     atomic_int cancel_pending;
     atomic_int step_left;
+    atomic_int cancelled_count; /* what this step's cancel returned, or -1 */
+    atomic_int status;          /* the wait's status */
+    uint64_t expiry_ns;
 } tchain;
+
+/* The step's contract: a wait reports SL_ECANCELED exactly when a cancel
+ * counted it, and expiry (status 0) never before its expiry. */
+static void tchain_check(tchain *t)
+{
+    int st = atomic_load(&t->status), n = atomic_load(&t->cancelled_count);
+    if (n == 1 && st != SL_ECANCELED)
+        error("timer: a cancel counted the wait, which reported %d", st);
+    if (n == 0 && st != 0)
+        error("timer: a cancel that counted nothing, the wait reported %d", st);
+}
 
 static void tchain_step(tchain *t);
 
 static void tchain_fired(sl_timer_waiter *w, int status)
 {
     tchain *t = (tchain *)((char *)w - offsetof(tchain, w));
+    atomic_store(&t->status, status);
+    if (status == 0 && now_ns() < t->expiry_ns)
+        error("timer: expiry reported %llu ns early",
+              (unsigned long long)(t->expiry_ns - now_ns()));
     if (status == 0)
         atomic_fetch_add_explicit(&g.timers_fired, 1, memory_order_relaxed);
     else if (status == SL_ECANCELED)
@@ -326,17 +351,21 @@ static void tchain_fired(sl_timer_waiter *w, int status)
     else
         error("timer wait completed with status %d", status);
     op_completed(&t->w_pending, K_TIMER);
-    if (atomic_fetch_sub(&t->step_left, 1) == 1)
+    if (atomic_fetch_sub(&t->step_left, 1) == 1) {
+        tchain_check(t);
         tchain_step(t);
+    }
 }
 
 static void tchain_cancel_run(sl_op *op)
 {
     tchain *t = (tchain *)((char *)op - offsetof(tchain, cancel));
-    sl_timer_cancel(&t->timer);
+    atomic_store(&t->cancelled_count, (int)sl_timer_cancel(&t->timer));
     op_completed(&t->cancel_pending, K_CANCEL);
-    if (atomic_fetch_sub(&t->step_left, 1) == 1)
+    if (atomic_fetch_sub(&t->step_left, 1) == 1) {
+        tchain_check(t);
         tchain_step(t);
+    }
 }
 
 static void tchain_step(tchain *t)
@@ -347,18 +376,84 @@ static void tchain_step(tchain *t)
     uint64_t delay = (r & 3) == 0 ? 0 : (r >> 8) % 300000;
     int mode = (int)((r >> 32) % 3);
     atomic_store(&t->step_left, mode == 2 ? 2 : 1);
+    atomic_store(&t->cancelled_count, -1);
+    atomic_store(&t->status, 999);
     sl_timer_expires_after(&t->timer, delay);
+    t->expiry_ns = t->timer.expiry_ns;
     op_started(&t->w_pending, K_TIMER);
     if (sl_timer_wait(&t->timer, &t->w) != 0) {
         error("sl_timer_wait failed");
         return;
     }
     if (mode == 1) {
-        sl_timer_cancel(&t->timer);
+        /* Stored before the wait can complete: step_left holds the step. */
+        atomic_store(&t->cancelled_count, (int)sl_timer_cancel(&t->timer));
     } else if (mode == 2) {
         op_started(&t->cancel_pending, K_CANCEL);
         sl_post(g.s, &t->cancel);
     }
+}
+
+/* ---- cancel probes ------------------------------------------------------------ */
+
+/* A socketpair worked in two-op steps: a read that completes at once
+ * (its byte already there) and is cancelled before its handler runs must
+ * report 0 and 1 byte; the read started from that handler parks, and a
+ * cancel then must report SL_ECANCELED.  Credits come from the timer
+ * part. */
+typedef struct cprobe {
+    sl_socket *p[2];
+    char buf[4];
+    atomic_int pending;
+} cprobe;
+
+static void cprobe_step(cprobe *c);
+
+static void cprobe_parked_done(sl_socket *sock, int status, size_t n, void *arg)
+{
+    (void)sock;
+    (void)n;
+    cprobe *c = arg;
+    op_completed(&c->pending, K_IO);
+    if (status != SL_ECANCELED)
+        error("cancel probe: a parked read cancelled reported %d", status);
+    cprobe_step(c);
+}
+
+static void cprobe_ready_done(sl_socket *sock, int status, size_t n, void *arg)
+{
+    cprobe *c = arg;
+    op_completed(&c->pending, K_IO);
+    if (status != 0 || n != 1)
+        error("cancel probe: a read done before the cancel reported %d, %zu bytes", status,
+              n);
+    struct iovec iov = {c->buf, sizeof c->buf};
+    op_started(&c->pending, K_IO);
+    if (sl_socket_async_read(sock, &iov, 1, cprobe_parked_done, c) != 0) {
+        error("cancel probe: read refused");
+        return;
+    }
+    sl_socket_cancel(sock);
+}
+
+static void cprobe_step(cprobe *c)
+{
+    if (claim(P_TIMER, 2) == 0) {
+        sl_socket_close(c->p[0]);
+        sl_socket_close(c->p[1]);
+        return;
+    }
+    if (write(sl_socket_fd(c->p[1]), "c", 1) != 1) {
+        error("cancel probe: write failed");
+        return;
+    }
+    struct iovec iov = {c->buf, 1};
+    op_started(&c->pending, K_IO);
+    if (sl_socket_async_read(c->p[0], &iov, 1, cprobe_ready_done, c) != 0) {
+        error("cancel probe: read refused");
+        return;
+    }
+    sl_socket_cancel(c->p[0]);
 }
 
 /* ---- echo servers ---------------------------------------------------------- */
@@ -669,12 +764,36 @@ typedef struct runner {
     atomic_bool returned;
 } runner;
 
+/* Runner 1 (with two or more) loops on sl_wait_one with deadlines of
+ * 0..2 ms and checks each call: a 0 before the deadline (unless the
+ * scheduler stopped) or a return more than 100 ms after it is an error. */
+static size_t run_by_wait_one(void)
+{
+    size_t handlers = 0;
+    for (;;) {
+        long usec = (long)(rnd() % 2000);
+        uint64_t start = now_ns();
+        size_t n = sl_wait_one(g.s, usec);
+        uint64_t took = now_ns() - start;
+        handlers += n;
+        if (n == 0 && sl_stopped(g.s))
+            break;
+        if (n == 0 && took < (uint64_t)usec * 1000)
+            error("wait_one(%ld us) returned 0 after %llu us", usec,
+                  (unsigned long long)(took / 1000));
+        if (took > (uint64_t)usec * 1000 + 100000000ull)
+            error("wait_one(%ld us) returned after %llu us", usec,
+                  (unsigned long long)(took / 1000));
+    }
+    return handlers;
+}
+
 static void *runner_main(void *arg)
 {
     runner *r = arg;
     my_slot = r->slot;
     rng_state = 0x2545f4914f6cdd1dull * (uint64_t)(r->slot + 1);
-    r->handlers = sl_run(g.s);
+    r->handlers = r->slot == 2 ? run_by_wait_one() : sl_run(g.s);
     atomic_store(&r->returned, true);
     return NULL;
 }
@@ -840,6 +959,16 @@ int main(int argc, char **argv)
         sl_timer_wait_init(&tchains[i].w, tchain_fired, NULL);
         sl_op_init(&tchains[i].cancel, tchain_cancel_run, NULL);
         tchain_step(&tchains[i]);
+    }
+    enum { CANCEL_PROBES = 4 };
+    cprobe probes[CANCEL_PROBES];
+    memset(probes, 0, sizeof probes);
+    for (int i = 0; i < CANCEL_PROBES; ++i) {
+        if (sl_socket_pair(g.s, probes[i].p) != 0) {
+            fprintf(stderr, "stress: cannot make a socketpair\n");
+            return 1;
+        }
+        cprobe_step(&probes[i]);
     }
     atomic_store(&g.active_tcp_clients, TCP_CLIENTS);
     pthread_mutex_lock(&acceptor.mutex);

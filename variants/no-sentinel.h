@@ -11,39 +11,48 @@
 #define SL_HAS_SENTINEL 0
 #define SL_VARIANT_DO_ONE
 
-static size_t do_one(sl_scheduler *s, long timeout_us, thread_context *ctx, bool *held)
+/* The reference's do_one contracts hold here too: a poll makes one
+ * zero-timeout reactor pass when the queue is empty and the reactor free,
+ * and wait_one gives the reactor what is left of its deadline. */
+static bool do_one(sl_scheduler *s, long timeout_us, const struct timespec *deadline,
+                   thread_context *ctx, bool *held)
 {
-    struct timespec deadline;
-    if (timeout_us > 0)
-        deadline = deadline_after(timeout_us);
+    bool polled = false;
     for (;;) {
         if (s->stopped)
-            return 0;
+            return false;
         sl_op *op = op_queue_pop(&s->completed_ops);
         if (op != NULL) {
             *held = run_handler(s, ctx, op);
-            return 1;
+            return true;
         }
         if (atomic_load_explicit(&s->outstanding_work, memory_order_acquire) == 0 ||
-            timeout_us == 0)
-            return 0;
+            (timeout_us == 0 && polled))
+            return false;
         if (!atomic_load_explicit(&s->task_running, memory_order_relaxed)) {
-            /* Queue empty, reactor free: become it and block. */
-            s->task_interrupted = false;
+            /* Queue empty, reactor free: become it. */
+            long task_timeout_us = timeout_us;
+            if (timeout_us > 0) {
+                task_timeout_us = remaining_us(deadline);
+                if (task_timeout_us <= 0)
+                    return false;
+            }
+            polled = true;
+            s->task_interrupted = task_timeout_us == 0;
             atomic_store_explicit(&s->task_running, true, memory_order_seq_cst);
-            run_task(s, ctx, timeout_us, true);
+            run_task(s, ctx, task_timeout_us, true);
             atomic_store_explicit(&s->task_running, false, memory_order_relaxed);
-            if (timeout_us > 0)
-                return 0;
             continue;
         }
+        if (timeout_us == 0)
+            return false;
         clear_signal(s);
         if (timeout_us < 0) {
             wait_for_signal(s);
         } else {
-            if (deadline_passed(&deadline))
-                return 0;
-            wait_for_signal_until(s, &deadline);
+            if (deadline_passed(deadline))
+                return false;
+            wait_for_signal_until(s, deadline);
         }
     }
 }
