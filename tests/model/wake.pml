@@ -440,7 +440,7 @@ do_one:
 				/* one zero-timeout pass to harvest what is ready now */
 				if
 				:: polled -> q!OP_SENT; goto leave
-				:: else -> polled = true
+				:: else -> skip
 				fi
 #endif
 			:: !more && outstanding > 0 && tk == TK_DL ->
@@ -457,6 +457,7 @@ do_one:
 			:: else -> skip
 			fi;
 			ttk = (more -> TK_ZERO : tk);
+			polled = true;                 /* any pass counts */
 			task_interrupted = (ttk == TK_ZERO);
 			task_running = true;
 			if
@@ -510,6 +511,7 @@ do_one:
 			:: tk != TK_DL -> skip
 			fi;
 			ttk = tk;
+			polled = true;
 			task_interrupted = (ttk == TK_ZERO);
 			task_running = true;
 			goto run_task
@@ -766,18 +768,19 @@ run_op:
 	};
 
 leave:
-	/* run_loop returns, mutex held.  The exit rule: work left queued and
-	 * outstanding goes to another thread through the wake policy (for a
-	 * run function that polled without the sentinel, also a waiter when
-	 * nobody is in the reactor). */
+	/* run_loop returns, mutex held: drain_thread_queue.  The exit rule:
+	 * work left queued and outstanding goes to another thread through the
+	 * wake policy (without the sentinel, a free reactor counts as work). */
 	atomic {
 		op = OP_NONE;
-		assert(len(pq[me]) == 0 && priv[me] == 0);   /* context_pop */
+		/* the private queue is always empty here: work_cleanup and
+		 * run_task splice it before do_one returns */
+		assert(len(pq[me]) == 0 && priv[me] == 0);
 #ifndef UPSTREAM_EXIT
 		if
-		:: outstanding > 0 && len(q) > 0 -> wake_decide_and_unlock(me, act)
+		:: !stopped && outstanding > 0 && len(q) > 0 -> wake_decide_and_unlock(me, act)
 #ifdef NO_SENTINEL
-		:: outstanding > 0 && len(q) == 0 && !task_running && state_ > 1 ->
+		:: !stopped && outstanding > 0 && len(q) == 0 && !task_running ->
 			wake_decide_and_unlock(me, act)
 #endif
 		:: else -> mutex_unlock(me)
