@@ -195,23 +195,23 @@ echo "wake.pml model checks (spin $(spin -V | awk '{ print $3 }'), scratch: $scr
 # and timer handler runs, every run() returns), 1 to 3 workers.
 check ref-safety-nw1            holds     safety   "-DNW=1"                         "REF, 1 worker"
 check ref-safety-nw2            holds     safety   "-DNW=2"                         "REF, 2 workers"
-check ref-safety-nw3            holds     safety   "-DNW=3 -DNEXT=1 -DNCHILD=1"     "REF, 3 workers, 1 post + 1 child"
+check ref-safety-nw3            holds     safety   "-DNW=3 -DNEXT=1 -DNCHILD=0"     "REF, 3 workers, 1 post"
 check ref-live-nw1              holds     all_run  "-DNW=1"                         "REF, 1 worker"
-check ref-live-nw2              holds     all_run  "-DNW=2"                         "REF, 2 workers"
+check ref-live-nw2              holds     all_run  "-DNW=2 -DNCHILD=1"              "REF, 2 workers, 2 posts + 1 child"
 
 # ---- Worker modes: worker 1 calls run_one, wait_one (deadline), poll or
 # poll_one once, worker 2 calls run().  The fixed exit rule hands on what
 # the one-shot call leaves queued.
-check mode-run_one-safety       holds     safety   "-DNW=2 -DMODE1=MODE_RUN_ONE"    "run_one beside run"
-check mode-wait_one-safety      holds     safety   "-DNW=2 -DMODE1=MODE_WAIT_ONE"   "wait_one beside run"
-check mode-poll-safety          holds     safety   "-DNW=2 -DMODE1=MODE_POLL"       "poll beside run"
-check mode-poll_one-safety      holds     safety   "-DNW=2 -DMODE1=MODE_POLL_ONE"   "poll_one beside run"
+check mode-run_one-safety       holds     safety   "-DNW=2 -DMODE1=MODE_RUN_ONE -DNCHILD=1"  "run_one beside run"
+check mode-wait_one-safety      holds     safety   "-DNW=2 -DMODE1=MODE_WAIT_ONE -DNCHILD=1" "wait_one beside run"
+check mode-poll-safety          holds     safety   "-DNW=2 -DMODE1=MODE_POLL -DNCHILD=1"     "poll beside run"
+check mode-poll_one-safety      holds     safety   "-DNW=2 -DMODE1=MODE_POLL_ONE -DNCHILD=1" "poll_one beside run"
 check mode-run_one-live         holds     all_run  "-DNW=2 -DMODE1=MODE_RUN_ONE -DNEXT=1 -DNCHILD=1"  "run_one beside run"
 check mode-wait_one-live        holds     all_run  "-DNW=2 -DMODE1=MODE_WAIT_ONE -DNEXT=1 -DNCHILD=1" "wait_one beside run"
 check mode-poll-live            holds     all_run  "-DNW=2 -DMODE1=MODE_POLL -DNEXT=1 -DNCHILD=1"     "poll beside run"
 check mode-poll_one-live        holds     all_run  "-DNW=2 -DMODE1=MODE_POLL_ONE -DNEXT=1 -DNCHILD=1" "poll_one beside run"
 check mode-wait_one-timers      holds     safety   "-DNW=2 -DMODE1=MODE_WAIT_ONE -DNEXT=0 -DNTIMER=2 -DREARM=1" "wait_one, 2 timers re-armed"
-check mode-wait_one-nw3         holds     safety   "-DNW=3 -DMODE1=MODE_WAIT_ONE -DMODE2=MODE_POLL_ONE -DNEXT=1 -DNCHILD=1" "wait_one + poll_one beside run"
+check mode-wait_one-nw3         holds     safety   "-DNW=3 -DMODE1=MODE_WAIT_ONE -DMODE2=MODE_POLL_ONE -DNEXT=1 -DNCHILD=0" "wait_one + poll_one beside run"
 
 # ---- The exit paths of issue 10 item 3, unfixed (upstream 6e759c2 and ref
 # before the fix): each strands work.  The fixed protocol holds (above).
@@ -236,7 +236,7 @@ check wc-timers-nw2             holds     safety   "-DNW=2 -DWC_TIMERS"         
 check wc-timers-live-nw2        holds     all_run  "-DNW=2 -DWC_TIMERS"             "timer 0 waits for timer 1"
 check wc-free-nw2               deadlock  safety   "-DNW=2 -DWC"                    "upstream cascade: a backlog left to one thread"
 check asio-cascade-wc-free-nw2  holds     safety   "-DNW=2 -DWC -DASIO_CASCADE"     "Asio's cascade through the wake policy"
-check asio-cascade-safety-nw2   holds     safety   "-DNW=2 -DASIO_CASCADE"          "Asio's cascade, default scenario"
+check asio-cascade-safety-nw2   holds     safety   "-DNW=2 -DASIO_CASCADE -DNCHILD=1" "Asio's cascade, default scenario"
 
 # ---- Timers: two timers, re-armed from their handlers; timers armed from
 # an outside thread while posts go on.
@@ -248,7 +248,7 @@ check arm-live-nw2              holds     all_run  "-DNW=2 -DTIMER_ARM -DNEXT=1 
 check arm-rearm-nw1             holds     safety   "-DNW=1 -DTIMER_ARM -DNTIMER=2 -DREARM=1 -DNEXT=1 -DNCHILD=0" "2 timers armed from outside, re-armed"
 
 # ---- The ablations.
-check npq-safety-nw2            holds     safety   "-DNO_PRIVATE_QUEUE -DNW=2"      "NO_PRIVATE_QUEUE, 2 workers"
+check npq-safety-nw2            holds     safety   "-DNO_PRIVATE_QUEUE -DNW=2 -DNCHILD=1" "NO_PRIVATE_QUEUE, 2 workers"
 check npq-live-nw1              holds     all_run  "-DNO_PRIVATE_QUEUE -DNW=1"      "NO_PRIVATE_QUEUE, 1 worker"
 check npq-run_one-safety        holds     safety   "-DNO_PRIVATE_QUEUE -DNW=2 -DMODE1=MODE_RUN_ONE" "NO_PRIVATE_QUEUE, run_one"
 check ns-safety-nw2             holds     safety   "-DNO_SENTINEL -DNW=2"           "NO_SENTINEL, 2 workers"

@@ -64,7 +64,7 @@
 #endif
 #endif
 #ifndef NCHILD
-#if defined(WC) || defined(WC_TIMERS) || defined(STORM) || defined(POLL_READY)
+#if defined(WC) || defined(WC_TIMERS) || defined(STORM) || defined(POLL_READY) || NEXT == 0
 #define NCHILD 0
 #else
 #define NCHILD 2      /* posts made from inside handlers, in all */
@@ -393,7 +393,7 @@ proctype worker(byte me; byte mode)
 	byte n;
 	byte tk;        /* the caller's timeout: TK_INF, TK_ZERO, TK_DL */
 	byte ttk;       /* this reactor pass's timeout */
-	byte ran;       /* handlers run: the return value */
+	bool ran;       /* a handler ran: the return value is not 0 */
 	bool once;      /* run_one, wait_one, poll_one */
 	bool dl;        /* the caller's deadline has passed */
 	bool polled;    /* this do_one made its zero-timeout pass */
@@ -748,7 +748,7 @@ run_op:
 		work_finished(me, zero)         /* the wait's unit */
 	fi;
 	op = OP_NONE;
-	ran++;
+	ran = true;
 	/* work_cleanup: fold the private count (the handler used one unit) */
 	if
 	:: priv[me] > 1 -> outstanding = outstanding + priv[me] - 1
@@ -792,8 +792,8 @@ leave:
 	wake_act(act);
 	/* the return value's contracts */
 	atomic {
-		assert(mode != MODE_WAIT_ONE || ran > 0 || dl || stopped || outstanding == 0);
-		assert(mode != MODE_RUN_ONE || ran > 0 || stopped || outstanding == 0);
+		assert(mode != MODE_WAIT_ONE || ran || dl || stopped || outstanding == 0);
+		assert(mode != MODE_RUN_ONE || ran || stopped || outstanding == 0);
 #ifdef POLL_READY
 		assert(mode == MODE_WAIT_ONE || mode == MODE_RUN || tdone > 0);
 #endif
