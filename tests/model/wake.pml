@@ -22,6 +22,7 @@
  *                     the reactor if nobody does
  *   ASIO_CASCADE      the cascade after popping a handler uses the full wake
  *                     policy (may interrupt the reactor), as Asio does
+ *   GATED_STOP        stop writes the eventfd only for a blocked reactor (Asio)
  *   TSO, WAIT_COUNT_LATE, BUG_*: seeded weaknesses, see below and run.sh.
  * Worker modes: MODE1..MODE3 (default MODE_RUN) pick the call each worker
  * makes.  Scenarios (default: an outside thread posts NEXT handlers under a
@@ -39,7 +40,8 @@
  * Properties: assertions (one thread at most in the reactor; the mutex is
  * released by its owner; the count never goes negative; a thread leaves its
  * run function with an empty private queue; when every worker has left and
- * one ran run(), every op ran; wait_one returns 0 only past its deadline;
+ * one ran run(), every op ran; run() never returns while an outside thread
+ * holds a work guard; wait_one returns 0 only past its deadline;
  * run_one only when stopped; a poll runs a handler that was ready when it was
  * called), no invalid end state (a thread blocked for ever is a lost
  * wake-up), and two LTL formulas: all_run (every posted op and every timer
@@ -170,6 +172,7 @@ byte child_left = NCHILD;          /* posts still to be made from handlers */
 byte rearm_left[2];                /* re-arms still to be made */
 byte exited;                       /* workers that left their run function */
 byte run_exited;                   /* of those, workers in MODE_RUN */
+byte guards;                       /* work guards outside threads still hold */
 
 #define HEAP_MASK ((in_heap[0] -> 1 : 0) | (in_heap[1] -> 2 : 0))
 #define DUE_MASK  ((due[0] -> 1 : 0) | (due[1] -> 2 : 0))
@@ -240,7 +243,17 @@ inline stop(who)
 			state_ = state_ | 1;           /* signal_all */
 			cv_notify_all();
 #endif
+#ifdef GATED_STOP
+			/* Asio: interrupt only a reactor that is blocked */
+			if
+			:: task_running && !task_interrupted ->
+				task_interrupted = true;
+				interrupt_reactor()
+			:: else -> skip
+			fi
+#else
 			interrupt_reactor()
+#endif
 		:: else -> skip
 		fi;
 		mutex_unlock(who)
@@ -375,13 +388,15 @@ inline timer_wait(i, tr)
 		:: HEAP_MASK != (1 << i) -> tr = false
 		fi
 	};
-#ifdef WAIT_COUNT_LATE
-	outstanding++;                   /* upstream: work_started after insert */
-#endif
 	if
 	:: tr -> earliest_changed(tr)
 	:: else -> skip
-	fi
+	fi;
+#ifdef WAIT_COUNT_LATE
+	outstanding++                    /* upstream: work_started after insert_waiter */
+#else
+	skip
+#endif
 }
 
 /* ---- a worker: run_loop (sl_run and friends) around do_one ----------- */
@@ -802,7 +817,9 @@ left_run:
 	atomic {
 		exited++;
 		if
-		:: mode == MODE_RUN -> run_exited++
+		:: mode == MODE_RUN ->
+			run_exited++;
+			assert(guards == 0)        /* sl_run returned under a guard */
 		:: else -> skip
 		fi;
 		if
@@ -831,6 +848,7 @@ proctype poster()
 	:: n < NEXT -> n++; post_shared(POSTER, OP_USER, act)
 	:: else -> break
 	od;
+	guards--;
 	work_finished(POSTER, zero)    /* the guard goes */
 }
 
@@ -873,6 +891,7 @@ proctype arm()
 	:: i < NTIMER -> timer_wait(i, tr); i++
 	:: else -> break
 	od;
+	guards--;
 	work_finished(ARMER, zero)       /* the guard goes */
 }
 #endif
@@ -887,6 +906,7 @@ init {
 		rearm_left[1] = REARM;
 #ifdef TIMER_ARM
 		outstanding = 1;          /* the arming thread's work guard */
+		guards = 1;
 		run arm();
 #else
 		/* NTIMER timer waits, counted and programmed */
@@ -909,6 +929,7 @@ init {
 		od;
 #elif !defined(POLL_READY)
 		outstanding++;            /* the outside thread's work guard */
+		guards++;
 		run poster();
 #endif
 		run clock();
