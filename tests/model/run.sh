@@ -279,6 +279,8 @@ check bug-no-waiter-count       deadlock  safety   "-DNW=2 -DWC_TIMERS -DBUG_NO_
 check bug-no-cascade            deadlock  safety   "-DNW=2 -DWC_TIMERS -DBUG_NO_CASCADE" "no cascading signal"
 check bug-armed-early           deadlock  safety   "-DNW=1 -DBUG_ARMED_EARLY"       "armed flag cleared before the eventfd read"
 check bug-stop-no-signal-all    deadlock  safety   "-DNW=2 -DBUG_STOP_NO_SIGNAL_ALL" "stop without signal_all"
+check bug-stop-signal-one       deadlock  safety   "-DNW=3 -DNEXT=1 -DBUG_STOP_SIGNAL_ONE" "stop wakes one condvar waiter only"
+check bug-post-no-signal        deadlock  safety   "-DNW=2 -DBUG_POST_NO_SIGNAL"    "a post never signals a condvar waiter"
 check bug-reactor-blocks        deadlock  safety   "-DNW=1 -DBUG_REACTOR_BLOCKS"    "reactor blocks with handlers queued"
 check bug-no-tfd-update         deadlock  safety   "-DNW=1 -DTIMER_ARM -DNTIMER=2 -DNEXT=1 -DBUG_NO_TFD_UPDATE" "no update_timerfd after expiry"
 check bug-hook-no-interrupt     deadlock  safety   "-DNW=1 -DTIMER_ARM -DNEXT=1 -DBUG_HOOK_NO_INTERRUPT" "hook marks stale, never interrupts"

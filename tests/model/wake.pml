@@ -239,7 +239,10 @@ inline stop(who)
 		if
 		:: !stopped ->
 			stopped = true;
-#ifndef BUG_STOP_NO_SIGNAL_ALL
+#ifdef BUG_STOP_SIGNAL_ONE
+			state_ = state_ | 1;           /* seeded: one waiter only */
+			cv_notify_one();
+#elif !defined(BUG_STOP_NO_SIGNAL_ALL)
 			state_ = state_ | 1;           /* signal_all */
 			cv_notify_all();
 #endif
@@ -317,6 +320,12 @@ inline post_shared(who, kind, act)
 		q!kind;
 		wake_decide_and_unlock(who, act)
 	};
+#ifdef BUG_POST_NO_SIGNAL
+	if
+	:: act == 1 -> act = 0          /* seeded: a post never signals a waiter */
+	:: else -> skip
+	fi;
+#endif
 	wake_act(act)
 }
 
