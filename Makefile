@@ -5,7 +5,9 @@
 #                   variant (stats and trace builds, and the timed ref build)
 #   make check      the suite under address+undefined and thread sanitizers
 #                   on every variant, valgrind on ref, the stress run, the
-#                   wake-protocol model (tests/model)
+#                   wake-protocol model (tests/model), the mutation check
+#   make mutants    each bug of tests/mutants/ put into a copy of ref/: the
+#                   suite must fail on every one (prints the kill matrix)
 #   make stress     mixed load on every variant, 3e6 checked operations each
 #   make soak DURATION=SECONDS [VARIANT=a,b]   the stress for as long as asked
 #   make bench      the benchmarks (bench/README.md); FULL=1, WORKLOAD=, VARIANT=
@@ -45,7 +47,7 @@ Q := @
 all: $(foreach v,$(ALL_VARIANTS),build/$(v)/libschedlab.a)
 
 help:
-	@sed -n '3,22p' Makefile | sed 's/^# \{0,1\}//'
+	@sed -n '3,24p' Makefile | sed 's/^# \{0,1\}//'
 
 # ---- per-build flags ---------------------------------------------------
 
@@ -111,6 +113,13 @@ check: deps-test
 	$(Q)SL_VALGRIND=1 tools/run-suites ref-stats
 	$(Q)$(MAKE) --no-print-directory stress
 	$(Q)tests/model/run.sh
+	$(Q)$(MAKE) --no-print-directory mutants
+
+# The mutation check (tools/mutants): one copy of the kit per mutant under
+# build/mutants/, built as ref-stats, the suite run against it.
+.PHONY: mutants
+mutants: deps-test
+	$(Q)tools/mutants
 
 # ---- bench / trace (see their directories) ------------------------------
 

@@ -77,5 +77,7 @@ void fault_delay(const char *site, int fd, int nth, long usec);
 void fault_clear(void);
 long fault_calls(const char *site);
 long fault_injected(const char *site);
+/* The timeout (ms) of the latest epoll_wait call, by any thread. */
+int fault_last_epoll_wait_timeout(void);
 
 #endif

@@ -532,12 +532,16 @@ void fault_readv_error_inline_reaches_handler_once(void **state)
     assert_int_equal(c.first.status, 0);
     assert_int_equal(atomic_load(&c.second.calls), 1);
     assert_int_equal(c.second.status, -ECONNRESET);
-    if (HAVE_STATS() && variant_is("ref"))
-        assert_true(st1.inline_completions > st0.inline_completions);
     sl_socket_close(pair[0]);
     sl_socket_close(pair[1]);
     assert_int_equal(count_open_fds(), fds);
     sl_scheduler_destroy(s);
+    if (!HAVE_STATS())
+        skip(); /* "inline" is seen through the counters */
+    if (variant_is("no-inline-budget"))
+        assert_int_equal(st1.inline_completions, st0.inline_completions);
+    else
+        assert_true(st1.inline_completions > st0.inline_completions);
 }
 
 /* The read parked; the readv made on readiness fails. */
@@ -784,6 +788,10 @@ void fault_eventfd_write_failure_next_interrupt_wakes_reactor(void **state)
     sl_post(s, &op1.op);
     fault_clear();
     assert_int_equal(fault_injected("write") - before, 1); /* the wake was tried */
+    /* The failed interrupt is made good at once (the timerfd, 1 ns away):
+     * the first post runs within milliseconds, not at some later wake-up. */
+    bool woken1;
+    WAIT_FOR(woken1, atomic_load(&op1.completed), 300);
     sleep_ms(50);
     long writes = fault_calls("write");
     sl_post(s, &op2.op); /* the eventfd works again */
@@ -802,6 +810,8 @@ void fault_eventfd_write_failure_next_interrupt_wakes_reactor(void **state)
     sl_socket_close(pair[1]);
     assert_int_equal(count_open_fds(), fds);
     sl_scheduler_destroy(s);
+    if (woken && !woken1)
+        fail_msg("a post whose eventfd write failed ran only after 300 ms");
     if (!woken) {
         char msg[256];
         snprintf(msg, sizeof msg,
@@ -847,13 +857,13 @@ void fault_timerfd_settime_failure_timer_still_fires(void **state)
     sl_timer_expires_after(&t1, 20000000);
     assert_int_equal(sl_timer_wait(&t1, &b1.w), 0);
     bool fired1, fired2, all;
-    WAIT_FOR(fired1, atomic_load(&b1.calls) == 1, 1000);
+    WAIT_FOR(fired1, atomic_load(&b1.calls) == 1, 300); /* a 20 ms timer */
     fault_clear();
     assert_int_equal(fault_injected("timerfd_settime") - before, 1);
     /* A second timer, scheduled once timerfd_settime works again. */
     sl_timer_expires_after(&t2, 10000000);
     assert_int_equal(sl_timer_wait(&t2, &b2.w), 0);
-    WAIT_FOR(fired2, atomic_load(&b2.calls) == 1, 1000);
+    WAIT_FOR(fired2, atomic_load(&b2.calls) == 1, 300); /* a 10 ms timer */
 
     /* Rescue: cancel completes whatever did not fire. */
     size_t cancelled = sl_timer_cancel(&t1) + sl_timer_cancel(&t2);
@@ -872,7 +882,7 @@ void fault_timerfd_settime_failure_timer_still_fires(void **state)
         char msg[256];
         snprintf(msg, sizeof msg,
                  "update_timerfd: after one failed timerfd_settime the 20 ms timer %s "
-                 "and a 10 ms timer scheduled after it %s within 1 s",
+                 "and a 10 ms timer scheduled after it %s within 300 ms",
                  fired1 ? "fired" : "never fired", fired2 ? "fired" : "never fired");
         reference_lost(msg);
     }
