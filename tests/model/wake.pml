@@ -420,7 +420,7 @@ proctype worker(byte me; byte mode)
 	bool ran;       /* a handler ran: the return value is not 0 */
 	bool once;      /* run_one, wait_one, poll_one */
 	bool dl;        /* the caller's deadline has passed */
-	bool polled;    /* this do_one made its zero-timeout pass */
+	bool polled;    /* this call has made a reactor pass (ctx->polled) */
 	bool more;
 	bool ev_efd, ev_tfd, zero, tr;
 
@@ -469,11 +469,16 @@ do_one:
 #endif
 			:: !more && outstanding > 0 && tk == TK_DL ->
 #ifndef UPSTREAM_WAIT_ONE
-				/* the reactor gets what is left of the deadline */
+				/* the reactor gets what is left of the deadline; a
+				 * deadline already passed still gets one zero pass */
 				if
-				:: dl -> q!OP_SENT; goto leave
-				:: !dl -> dl = true; q!OP_SENT; goto leave
+				:: !dl -> dl = true
 				:: !dl -> skip
+				:: dl -> skip
+				fi;
+				if
+				:: dl && polled -> q!OP_SENT; goto leave
+				:: else -> skip
 				fi
 #else
 				skip
@@ -481,6 +486,10 @@ do_one:
 			:: else -> skip
 			fi;
 			ttk = (more -> TK_ZERO : tk);
+			if
+			:: ttk == TK_DL && dl -> ttk = TK_ZERO
+			:: else -> skip
+			fi;
 			polled = true;                 /* any pass counts */
 			task_interrupted = (ttk == TK_ZERO);
 			task_running = true;
@@ -527,14 +536,15 @@ do_one:
 		:: !task_running ->
 			/* queue empty, reactor free: become it */
 			if
-			:: tk == TK_DL && dl -> goto leave
+			:: tk == TK_DL && dl && polled -> goto leave
 #ifndef UPSTREAM_WAIT_ONE
-			:: tk == TK_DL && !dl -> dl = true; goto leave
+			:: tk == TK_DL && !dl && polled -> dl = true; goto leave
+			:: tk == TK_DL && !dl && !polled -> dl = true
 #endif
 			:: tk == TK_DL && !dl -> skip
-			:: tk != TK_DL -> skip
+			:: tk != TK_DL || (dl && !polled) -> skip
 			fi;
-			ttk = tk;
+			ttk = ((tk == TK_DL && dl) -> TK_ZERO : tk);
 			polled = true;
 			task_interrupted = (ttk == TK_ZERO);
 			task_running = true;
@@ -784,7 +794,6 @@ run_op:
 		/* work_cleanup's lock and splice, or run_loop's re-lock */
 		mutex_lock(me);
 		splice_private(me, op);
-		polled = false;
 		if
 		:: once -> goto leave
 		:: else -> goto do_one
