@@ -21,7 +21,10 @@
 #
 # Adding a variant: write variants/<name>.h and add <name> to VARIANTS.
 
-VARIANTS := ref no-inline-budget no-private-queue no-sentinel unbounded-inline
+VARIANTS := ref no-inline-budget no-private-queue no-sentinel unbounded-inline \
+            gated-stop asio-cascade event-interval
+# Handlers between reactor polls of event-interval and tuned (Tokio's 61).
+EVENT_INTERVAL ?= 61
 # Fixed-cap budget variants for sweeps: make BUDGET=1,2,4,8,16,64 ...
 BUDGET ?=
 comma := ,
@@ -53,7 +56,7 @@ help:
 variant_of = $(patsubst %-stats,%,$(patsubst %-trace,%,$(patsubst %-asan,%,$(patsubst %-tsan,%,$(1)))))
 # The -D flags that select the variant file.
 define variant_flags
--DSL_VARIANT='"$(1)"' $(if $(filter ref,$(1)),,$(if $(filter budget-%,$(1)),-DSL_VARIANT_FILE='"../variants/fixed-budget.h"' -DSL_FIXED_BUDGET=$(patsubst budget-%,%,$(1)),-DSL_VARIANT_FILE='"../variants/$(1).h"'))
+-DSL_VARIANT='"$(1)"' $(if $(filter event-interval tuned,$(1)),-DSL_EVENT_INTERVAL=$(EVENT_INTERVAL)) $(if $(filter ref,$(1)),,$(if $(filter budget-%,$(1)),-DSL_VARIANT_FILE='"../variants/fixed-budget.h"' -DSL_FIXED_BUDGET=$(patsubst budget-%,%,$(1)),-DSL_VARIANT_FILE='"../variants/$(1).h"'))
 endef
 define kind_flags
 $(if $(filter %-stats,$(1)),-DSL_STATS,)$(if $(filter %-trace,$(1)),-DSL_TRACE,)$(if $(filter %-asan,$(1)),-DSL_STATS -O1 -fsanitize=address$(comma)undefined -fno-omit-frame-pointer -fno-sanitize-recover=all,)$(if $(filter %-tsan,$(1)),-DSL_STATS -O1 -fsanitize=thread,)

@@ -267,4 +267,14 @@ void signal_wait_complete(sl_op *op); /* signal.c */
 void signal_pipe_run(sl_op *op);      /* signal.c: the self-pipe's descriptor */
 void resolve_complete(sl_op *op);     /* resolver.c */
 
+/* A variant's switches reach every ref/ file from here: the file is read
+ * with SL_VARIANT_SHARED defined and keeps its code under
+ * #ifndef SL_VARIANT_SHARED; scheduler.c includes it once more for that
+ * code (identical macro definitions may be repeated). */
+#ifdef SL_VARIANT_FILE
+#define SL_VARIANT_SHARED
+#include SL_VARIANT_FILE
+#undef SL_VARIANT_SHARED
+#endif
+
 #endif /* SL_INTERNAL_H */

@@ -57,6 +57,9 @@ static void wait_for_signal_until(sl_scheduler *s, const struct timespec *d);
 static void run_task(sl_scheduler *s, thread_context *ctx, long timeout_us,
                      bool mutex_held);
 static bool run_handler(sl_scheduler *s, thread_context *ctx, sl_op *op);
+static bool maybe_unlock_and_signal_one(sl_scheduler *s);
+static bool unlock_and_signal_one(sl_scheduler *s);
+static bool update_timerfd(sl_scheduler *s);
 static bool deadline_passed(const struct timespec *d);
 static long remaining_us(const struct timespec *d);
 
@@ -69,6 +72,17 @@ static long remaining_us(const struct timespec *d);
 #endif
 #ifndef SL_HAS_PRIVATE_QUEUE
 #define SL_HAS_PRIVATE_QUEUE 1
+#endif
+/* Hooks a variant file may replace; in the reference each is the plain
+ * call it stands for, so the timed build carries nothing of them. */
+#ifndef SL_VARIANT_STOP_WAKE
+#define stop_wake_reactor interrupt_reactor /* sl_stop: always write */
+#endif
+#ifndef SL_VARIANT_CASCADE
+#define cascade_wake_and_unlock unlock_and_signal_one /* condvar only */
+#endif
+#ifndef SL_VARIANT_REACTOR_PASS
+#define reactor_pass_due(s, ctx) true /* a sentinel pop polls the reactor */
 #endif
 
 /* ---- thread context stack (M7) ----------------------------------------- */
@@ -481,12 +495,14 @@ static void task_cleanup(sl_scheduler *s, thread_context *ctx)
  * timerfd never programmed.  The kit's wake-protocol model
  * (tests/model) found this; sequentially consistent accesses on both
  * sides forbid it. */
+#ifndef SL_VARIANT_TIMER_HOOK
 void timers_earliest_changed(sl_scheduler *s)
 {
     atomic_store_explicit(&s->timerfd_stale, true, memory_order_seq_cst);
     if (atomic_load_explicit(&s->task_running, memory_order_seq_cst))
         interrupt_reactor(s);
 }
+#endif
 
 /* Returns false if the timerfd could not be programmed. */
 static bool update_timerfd(sl_scheduler *s)
@@ -538,6 +554,9 @@ static void run_task(sl_scheduler *s, thread_context *ctx, long timeout_us,
 
     if (mutex_held)
         sched_unlock(s);
+#ifdef SL_VARIANT_DUE_TIMERS
+    timeout_ms = run_due_timers(s, timeout_ms);
+#endif
 
     /* Flush deferred timerfd programming before blocking (M6). */
     if (atomic_exchange_explicit(&s->timerfd_stale, false, memory_order_seq_cst) &&
@@ -633,7 +652,7 @@ static bool run_handler(sl_scheduler *s, thread_context *ctx, sl_op *op)
 {
     bool more = !op_queue_empty(&s->completed_ops);
     if (more) {
-        ctx->unassisted = !unlock_and_signal_one(s);
+        ctx->unassisted = !cascade_wake_and_unlock(s);
     } else {
         ctx->unassisted = false;
         sched_unlock(s);
@@ -723,6 +742,10 @@ static bool do_one(sl_scheduler *s, long timeout_us, const struct timespec *dead
             bool more_handlers = !op_queue_empty(&s->completed_ops);
             long task_timeout_us;
             if (more_handlers) {
+                if (!reactor_pass_due(s, ctx)) {
+                    op_queue_push(&s->completed_ops, &s->task_op);
+                    continue;
+                }
                 task_timeout_us = 0;
             } else if (atomic_load_explicit(&s->outstanding_work, memory_order_acquire) ==
                            0 ||
@@ -842,7 +865,7 @@ void sl_stop(sl_scheduler *s)
         s->stopped = true;
         SL_TP(stop, s);
         signal_all(s);
-        interrupt_reactor(s);
+        stop_wake_reactor(s);
     }
     sched_unlock(s);
 }
