@@ -22,7 +22,7 @@
 # Adding a variant: write variants/<name>.h and add <name> to VARIANTS.
 
 VARIANTS := ref no-inline-budget no-private-queue no-sentinel unbounded-inline \
-            gated-stop asio-cascade event-interval
+            gated-stop asio-cascade event-interval send-recv
 # Handlers between reactor polls of event-interval and tuned (Tokio's 61).
 EVENT_INTERVAL ?= 61
 # Fixed-cap budget variants for sweeps: make BUDGET=1,2,4,8,16,64 ...
@@ -79,7 +79,7 @@ build/$(1)/tests: $(TEST_SRCS) tests/*.h build/$(1)/libschedlab.a
 	@echo "  LD      $(1)/tests"
 	$(Q)$(CC) $(call build_cflags,$(1)) -Iref $(TEST_SRCS) build/$(1)/libschedlab.a \
 	    -o $$@ -lcmocka $(LDLIBS) $(call build_ldflags,$(1)) \
-	    -Wl,--wrap=timerfd_settime,--wrap=epoll_create1,--wrap=eventfd,--wrap=timerfd_create,--wrap=epoll_ctl,--wrap=epoll_wait,--wrap=write,--wrap=readv,--wrap=sendmsg,--wrap=accept4,--wrap=socket,--wrap=socketpair,--wrap=pipe2,--wrap=pthread_create
+	    -Wl,--wrap=timerfd_settime,--wrap=epoll_create1,--wrap=eventfd,--wrap=timerfd_create,--wrap=epoll_ctl,--wrap=epoll_wait,--wrap=write,--wrap=readv,--wrap=sendmsg,--wrap=recv,--wrap=send,--wrap=accept4,--wrap=socket,--wrap=socketpair,--wrap=pipe2,--wrap=pthread_create
 
 build/$(1)/.dir:
 	$(Q)mkdir -p build/$(1) && touch $$@

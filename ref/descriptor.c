@@ -69,6 +69,14 @@ static int connect_result(sl_socket *sock)
     return err ? err : ENOTCONN;
 }
 
+#ifndef SL_VARIANT_IO_SYSCALLS
+/* The syscalls of a read and a write (upstream 6e759c2: readv, sendmsg). */
+#define io_read(fd, iov, iovcnt) readv((fd), (iov), (iovcnt))
+#define io_write(fd, iov, iovcnt)                                                        \
+    sendmsg((fd), &(struct msghdr){.msg_iov = (iov), .msg_iovlen = (size_t)(iovcnt)},    \
+            MSG_NOSIGNAL) /* EPIPE, never SIGPIPE */
+#endif
+
 /* Upstream: perform_io() of epoll_read_op, epoll_write_op, epoll_connect_op
  * and epoll_accept_op.  Sets errn (EAGAIN included) and bytes. */
 void io_perform(io_op *op)
@@ -78,16 +86,14 @@ void io_perform(io_op *op)
     switch (op->kind) {
     case IO_READ:
         do
-            n = readv(fd, op->iov, op->iovcnt);
+            n = io_read(fd, op->iov, op->iovcnt);
         while (n < 0 && errno == EINTR);
         break;
-    case IO_WRITE: {
-        struct msghdr msg = {.msg_iov = op->iov, .msg_iovlen = (size_t)op->iovcnt};
+    case IO_WRITE:
         do
-            n = sendmsg(fd, &msg, MSG_NOSIGNAL); /* EPIPE, never SIGPIPE */
+            n = io_write(fd, op->iov, op->iovcnt);
         while (n < 0 && errno == EINTR);
         break;
-    }
     case IO_CONNECT:
         op->errn = connect_result(op->sock);
         op->bytes = 0;
