@@ -17,7 +17,7 @@
 BENCH_WORKLOADS := post_single post_threads post_interleaved post_concurrent \
     post_chain post_cross_thread pingpong_tcp pingpong_unix pingpong_concurrent \
     throughput_oneway throughput_twoway timer_schedule_cancel timer_fire \
-    timer_concurrent fanout accept_churn starvation budget_sweep
+    timer_concurrent fanout accept_churn starvation budget_sweep pingpong_threads
 BENCH_DEPS := hyperfine gnuplot-nox libboost-dev libuv1-dev libevent-dev g++
 BENCH_CFLAGS = $(CFLAGS_BASE) $(OPT) -Iref -Ibench -Ibench/peers
 BENCH_JOBS ?= $(shell nproc 2>/dev/null || echo 2)
