@@ -60,6 +60,8 @@ static bool run_handler(sl_scheduler *s, thread_context *ctx, sl_op *op);
 static bool maybe_unlock_and_signal_one(sl_scheduler *s);
 static bool unlock_and_signal_one(sl_scheduler *s);
 static bool update_timerfd(sl_scheduler *s);
+static void wake_one_thread_and_unlock(sl_scheduler *s);
+static bool work_cleanup(sl_scheduler *s, thread_context *ctx);
 static bool deadline_passed(const struct timespec *d);
 static long remaining_us(const struct timespec *d);
 
@@ -83,6 +85,12 @@ static long remaining_us(const struct timespec *d);
 #endif
 #ifndef SL_VARIANT_REACTOR_PASS
 #define reactor_pass_due(s, ctx) true /* a sentinel pop polls the reactor */
+#endif
+#ifndef SL_VARIANT_BATCH /* one op taken from the shared queue per lock */
+#define take_batch(s, ctx) ((void)0)
+#define run_batched(s, ctx, held) false
+#define return_batch(s, ctx) ((void)0)
+#define hand_off_batch(s, ctx) ((void)0)
 #endif
 
 /* ---- thread context stack (M7) ----------------------------------------- */
@@ -321,6 +329,7 @@ void post_deferred_completions(sl_scheduler *s, sl_op_queue *ops)
  * blocked reactor. */
 static void drain_thread_queue(sl_scheduler *s, thread_context *ctx)
 {
+    return_batch(s, ctx);
     if (ctx->private_outstanding_work > 0)
         atomic_fetch_add_explicit(&s->outstanding_work, ctx->private_outstanding_work,
                                   memory_order_relaxed);
@@ -349,6 +358,7 @@ static void hand_off_outer_frame(sl_scheduler *s, thread_context *outer)
         atomic_fetch_add_explicit(&s->outstanding_work, outer->private_outstanding_work,
                                   memory_order_relaxed);
     outer->private_outstanding_work = 0;
+    hand_off_batch(s, outer);
     if (op_queue_empty(&outer->private_queue))
         return;
     sched_lock(s);
@@ -650,6 +660,7 @@ static int op_kind(const sl_scheduler *s, const sl_op *op)
  * and released inside.  Returns whether the mutex is held on return. */
 static bool run_handler(sl_scheduler *s, thread_context *ctx, sl_op *op)
 {
+    take_batch(s, ctx);
     bool more = !op_queue_empty(&s->completed_ops);
     if (more) {
         ctx->unassisted = !cascade_wake_and_unlock(s);
@@ -822,6 +833,8 @@ static size_t run_loop(sl_scheduler *s, long timeout_us, bool once)
     sched_lock(s);
     bool held = true;
     while (do_one(s, timeout_us, &deadline, &frame, &held)) {
+        while (!(once && frame.invoked > 0) && run_batched(s, &frame, &held))
+            ;
         if (once && frame.invoked > 0)
             break;
         if (!held) {
