@@ -133,7 +133,7 @@ void register_op(sl_socket *sock, io_op *op, io_op **slot, bool *ready_flag,
     sl_scheduler *s = sock->sched;
     descriptor_state *d = &sock->desc;
     sl_work_started(s);
-    pthread_mutex_lock(&d->mutex);
+    desc_lock(d);
     bool io_done = false;
     if (*ready_flag) { /* consume the cached edge first */
         *ready_flag = false;
@@ -153,13 +153,13 @@ void register_op(sl_socket *sock, io_op *op, io_op **slot, bool *ready_flag,
         atomic_store_explicit(&op->cancelled, true, memory_order_relaxed);
     *cancel_gen = 0;
     if (io_done || atomic_load_explicit(&op->cancelled, memory_order_acquire)) {
-        pthread_mutex_unlock(&d->mutex);
+        desc_unlock(d);
         sl_post(s, &op->op);
         sl_work_finished(s);
         return;
     }
     *slot = op;
-    pthread_mutex_unlock(&d->mutex);
+    desc_unlock(d);
     SL_TP(op_parked, s, sock->fd, op->kind);
 }
 
@@ -185,7 +185,7 @@ void descriptor_run(sl_op *o)
 {
     descriptor_state *d = (descriptor_state *)o;
     SL_RACE_WINDOW("descriptor_run", d);
-    pthread_mutex_lock(&d->mutex);
+    desc_lock(d);
     /* Cleared under the mutex (upstream 8199f3c; 6e759c2 cleared it
      * before locking).  A close in that window saw "not queued", skipped
      * taking the owner reference, and the socket could be recycled while
@@ -199,7 +199,7 @@ void descriptor_run(sl_op *o)
     void (*release_owner)(descriptor_state *) = d->release_owner;
     d->release_owner = NULL;
     if (ev == 0) {
-        pthread_mutex_unlock(&d->mutex);
+        desc_unlock(d);
         compensating_work_started(s);
         if (release_owner)
             release_owner(d);
@@ -242,7 +242,7 @@ void descriptor_run(sl_op *o)
             }
         }
     }
-    pthread_mutex_unlock(&d->mutex);
+    desc_unlock(d);
 
     /* The first completion runs here; the others are queued. */
     sl_op *first = op_queue_pop(&done);
@@ -263,11 +263,11 @@ void descriptor_run(sl_op *o)
 void descriptor_destroy(sl_op *o)
 {
     descriptor_state *d = (descriptor_state *)o;
-    pthread_mutex_lock(&d->mutex);
+    desc_lock(d);
     atomic_store_explicit(&d->is_enqueued, false, memory_order_seq_cst);
     void (*release_owner)(descriptor_state *) = d->release_owner;
     d->release_owner = NULL;
-    pthread_mutex_unlock(&d->mutex);
+    desc_unlock(d);
     if (release_owner)
         release_owner(d);
 }

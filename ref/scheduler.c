@@ -908,22 +908,22 @@ void sl_restart(sl_scheduler *s)
 int register_descriptor(sl_scheduler *s, int fd, descriptor_state *d)
 {
     const uint32_t events = EPOLLIN | EPOLLOUT | EPOLLET | EPOLLERR | EPOLLHUP;
-    pthread_mutex_lock(&d->mutex);
+    desc_lock(d);
     d->registered_events = events;
     d->fd = fd;
     d->sched = s;
     d->read_ready = false;
     d->write_ready = false;
-    pthread_mutex_unlock(&d->mutex);
+    desc_unlock(d);
     struct epoll_event ev;
     memset(&ev, 0, sizeof ev);
     ev.events = events;
     ev.data.ptr = d;
     if (epoll_ctl(s->epoll_fd, EPOLL_CTL_ADD, fd, &ev) < 0) {
         int err = -errno;
-        pthread_mutex_lock(&d->mutex);
+        desc_lock(d);
         d->registered_events = 0;
-        pthread_mutex_unlock(&d->mutex);
+        desc_unlock(d);
         return err;
     }
     return 0;
