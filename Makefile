@@ -23,7 +23,7 @@
 
 VARIANTS := ref no-inline-budget no-private-queue no-sentinel unbounded-inline \
             gated-stop asio-cascade event-interval send-recv hook-interrupts \
-            timer-fastpath batch-drain single-threaded
+            timer-fastpath batch-drain single-threaded tuned
 # Handlers between reactor polls of event-interval and tuned (Tokio's 61).
 EVENT_INTERVAL ?= 61
 # Fixed-cap budget variants for sweeps: make BUDGET=1,2,4,8,16,64 ...
