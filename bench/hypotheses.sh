@@ -29,8 +29,13 @@ event-interval|event-interval|ref|post_chain|1|rate|up|epoll_wait_zero_per_op|th
 event-interval-vs-no-sentinel|event-interval|no-sentinel|post_chain|1|rate|up|epoll_wait_zero_per_op|(reference point) event-interval against no-sentinel on post_chain K=1
 send-recv|send-recv|ref|pingpong_tcp|64|rtt_mean|down|reactor_runs_per_op|recv/send for one buffer: lower round trip
 hook-interrupts|hook-interrupts|ref|timer_schedule_cancel|0|rate|down|eventfd_writes_per_op|one eventfd write per earliest-expiry change (a cost: fewer schedule+cancel per second)
+hook-interrupts-attempts|hook-interrupts|ref|timer_schedule_cancel|0|rate|down|eventfd_skipped_per_op|(same run) interrupts attempted while one write was outstanding
 timer-fastpath|timer-fastpath|ref|timer_fire|0|rate|up|epoll_wait_zero_per_op|due timers run without a timerfd read: timer_fire well above ref
-timer-fastpath-concurrent|timer-fastpath|ref|timer_concurrent|1000|rate|up|timerfd_settime_per_op|(same idea on 1000 timers) fires per second
+timer-fastpath-concurrent|timer-fastpath|ref|timer_concurrent|1000|lateness_p99|down|timerfd_settime_per_op|(same idea on 1000 timers) lower p99 lateness
+batch-drain|batch-drain|ref|post_cross_thread|0|rate|up|mutex_locks_per_op|up to 16 ops per lock: cross-thread posting faster
+single-threaded-chain|single-threaded|ref|post_chain|16|rate|up|mutex_locks_per_op|no scheduler lock: same-thread chains faster
+single-threaded-pingpong|single-threaded|ref|pingpong_tcp|64|rtt_mean|down|mutex_locks_per_op|no scheduler or descriptor lock: lower round trip
+single-threaded-post|single-threaded|ref|post_single|0|rate|up|mutex_locks_per_op|no scheduler lock: posts from outside the loop faster
 budget-1-thread|no-inline-budget|ref|pingpong_threads|1|rate|down|inline_completions_per_op|upstream cd19108: the budget pays with one thread (no-inline-budget slower)
 budget-2-threads|no-inline-budget|ref|pingpong_threads|2|rate|up|inline_completions_per_op|upstream cd19108: with 2 threads the budget costs (no-inline-budget faster)
 '
