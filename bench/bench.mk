@@ -68,3 +68,10 @@ bench: deps-bench
 
 plots:
 	$(Q)plots/plots.sh results/latest
+
+# The added ideas, each against the build it changes, and tuned against
+# the peers (bench/HYPOTHESES.md says how to read them).
+.PHONY: hypotheses
+hypotheses: deps-bench
+	$(Q)bench/hypotheses.sh results/hypotheses.md
+	$(Q)bench/tuned.sh results/tuned.md

@@ -28,13 +28,16 @@ asio-cascade|asio-cascade|ref|post_threads|2|rate|up|eventfd_writes_per_op|a bac
 event-interval|event-interval|ref|post_chain|1|rate|up|epoll_wait_zero_per_op|the reactor polled once per 61 handlers: post_chain K=1 near no-sentinel
 event-interval-vs-no-sentinel|event-interval|no-sentinel|post_chain|1|rate|up|epoll_wait_zero_per_op|(reference point) event-interval against no-sentinel on post_chain K=1
 send-recv|send-recv|ref|pingpong_tcp|64|rtt_mean|down|reactor_runs_per_op|recv/send for one buffer: lower round trip
+send-recv-cpu|send-recv|ref|pingpong_tcp|64|cpu_us_20000|down|reactor_runs_per_op|(same) CPU time per round trip
 hook-interrupts|hook-interrupts|ref|timer_schedule_cancel|0|rate|down|eventfd_writes_per_op|one eventfd write per earliest-expiry change (a cost: fewer schedule+cancel per second)
 hook-interrupts-attempts|hook-interrupts|ref|timer_schedule_cancel|0|rate|down|eventfd_skipped_per_op|(same run) interrupts attempted while one write was outstanding
 timer-fastpath|timer-fastpath|ref|timer_fire|0|rate|up|epoll_wait_zero_per_op|due timers run without a timerfd read: timer_fire well above ref
 timer-fastpath-concurrent|timer-fastpath|ref|timer_concurrent|1000|lateness_p99|down|timerfd_settime_per_op|(same idea on 1000 timers) lower p99 lateness
 batch-drain|batch-drain|ref|post_cross_thread|0|rate|up|mutex_locks_per_op|up to 16 ops per lock: cross-thread posting faster
+batch-drain-cpu|batch-drain|ref|post_cross_thread|0|cpu_us_2000000|down|mutex_locks_per_op|(same) CPU time per post
 single-threaded-chain|single-threaded|ref|post_chain|16|rate|up|mutex_locks_per_op|no scheduler lock: same-thread chains faster
 single-threaded-pingpong|single-threaded|ref|pingpong_tcp|64|rtt_mean|down|mutex_locks_per_op|no scheduler or descriptor lock: lower round trip
+single-threaded-pingpong-cpu|single-threaded|ref|pingpong_tcp|64|cpu_us_20000|down|mutex_locks_per_op|(same) CPU time per round trip
 single-threaded-post|single-threaded|ref|post_single|0|rate|up|mutex_locks_per_op|no scheduler lock: posts from outside the loop faster
 budget-1-thread|no-inline-budget|ref|pingpong_threads|1|rate|down|inline_completions_per_op|upstream cd19108: the budget pays with one thread (no-inline-budget slower)
 budget-2-threads|no-inline-budget|ref|pingpong_threads|2|rate|up|inline_completions_per_op|upstream cd19108: with 2 threads the budget costs (no-inline-budget faster)
@@ -43,10 +46,22 @@ budget-2-threads|no-inline-budget|ref|pingpong_threads|2|rate|up|inline_completi
 rows() { printf '%s\n' "$ROWS_TABLE" | sed '/^$/d'; }
 selected() { [ -z "${ROWS:-}" ] && return 0; case ",$ROWS," in *",$1,"*) return 0 ;; esac; return 1; }
 
-# figure BUILD WORKLOAD PARAM METRIC -> the value, or nothing
+# figure BUILD WORKLOAD PARAM METRIC -> the value, or nothing.  METRIC
+# cpu_us_N is the process's CPU time (user + system) for N operations, in
+# microseconds per operation: less sensitive to a loaded machine than the
+# elapsed time the in-process figures are made of.
 figure() {
-    "build/$1/bench/$2" -p "$3" -t "$T" 2>/dev/null |
-        awk -F, -v m="$4" '$1 == "RESULT" && $5 == m { print $7; exit }'
+    case $4 in
+    cpu_us_*)
+        local n=${4#cpu_us_} TIMEFORMAT='%3U %3S' t
+        t=$({ time "build/$1/bench/$2" -p "$3" -n "$n" -t 60 >/dev/null 2>&1; } 2>&1) || return
+        awk -v t="$t" -v n="$n" 'BEGIN { split(t, a, " "); print (a[1] + a[2]) * 1e6 / n }'
+        ;;
+    *)
+        "build/$1/bench/$2" -p "$3" -t "$T" 2>/dev/null |
+            awk -F, -v m="$4" '$1 == "RESULT" && $5 == m { print $7; exit }'
+        ;;
+    esac
 }
 
 progs=""
