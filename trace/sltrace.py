@@ -224,6 +224,18 @@ def variant_has_event_interval(variant):
         r"#\s*define\s+SL_VARIANT_REACTOR_PASS\b", text) is not None
 
 
+def variant_batch(variant):
+    """How many ops a thread of the build takes from the queue per lock
+    beyond the first (batch-drain, tuned: SL_BATCH - 1); 0 for the others."""
+    if not variant or variant == "ref":
+        return 0
+    text = variant_text(variant)
+    if text is None or not re.search(r"#\s*define\s+SL_VARIANT_BATCH\b", text):
+        return 0
+    m = re.search(r"#\s*define\s+SL_BATCH\s+(\d+)", text)
+    return int(m.group(1)) - 1 if m else 0
+
+
 def variant_has_sentinel(variant):
     """Whether a build keeps the task sentinel (M2): read from its variant
     file, so a new variant that drops it is recognised without editing."""
