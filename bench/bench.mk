@@ -51,6 +51,8 @@ $(foreach v,$(ALL_VARIANTS),$(eval $(call bench_prog_rules,$(v)))$(eval $(call b
 
 deps-bench:
 	$(Q)tools/ensure-deps $(BENCH_DEPS)
+	$(Q)tools/ensure-deps $(PEERS_OPTIONAL_DEPS) || \
+	    echo "bench: Tokio and the io_uring floor need$(PEERS_OPTIONAL_DEPS); without them they are noted as gaps"
 
 # Every program the selected run needs.  Built with -k by `bench`, so one
 # program that fails to build (a peer, or a workload whose API is not there

@@ -61,8 +61,8 @@ function primary(w) {
 
 function impl_kind(impl) {
     if (impl == "ref") return "ref"
-    if (impl == "floor") return "floor"
-    if (impl == "asio" || impl == "libuv" || impl == "libevent") return "peer"
+    if (impl == "floor" || impl == "floor-uring") return "floor"
+    if (impl == "asio" || impl == "libuv" || impl == "libevent" || impl ~ /^tokio-/) return "peer"
     if (impl ~ /^budget-/) return "budget"
     return "variant"
 }

@@ -17,6 +17,7 @@ BEGIN {
     budget_table()
     targets()
     peers_table()
+    starvation_table()
 }
 
 # The param of impl for workload w at the (workload, param) pair p: the
@@ -159,7 +160,7 @@ function targets(    j, ms, w, p, m, peers, np, q, pl) {
     target("throughput_oneway 1 KB ≥ asio", "throughput_oneway", 1024, "bytes_per_s", "asio", 1, "ge")
     target("throughput_oneway 64 KB ≥ asio", "throughput_oneway", 65536, "bytes_per_s", "asio", 1, "ge")
     target("timer_schedule_cancel ≥ asio", "timer_schedule_cancel", 0, "rate", "asio", 1, "ge")
-    np = split("libuv libevent", peers, " ")
+    np = split("libuv libevent tokio-ct tokio-mt", peers, " ")
     for (j = 1; j <= NWP; j++) {
         split(WP[j], ms, SUBSEP); w = ms[1]; p = ms[2]
         if (w !~ /^post_/ && w !~ /^pingpong_/) continue
@@ -180,9 +181,9 @@ function peers_table(    j, ms, w, p, pl, m, q, np, peers, line, kr, kp, rows) {
     print "Headline metric of each workload; the ratio is peer / ref (above 1: the peer " \
           "has the higher number)."
     print ""
-    print "| workload | param | metric | ref | asio | libuv | libevent | floor |"
-    print "|---|---|---|---|---|---|---|---|"
-    np = split("asio libuv libevent floor", peers, " ")
+    print "| workload | param | metric | ref | asio | libuv | libevent | tokio-ct | tokio-mt | floor | floor-uring (io_uring limit) |"
+    print "|---|---|---|---|---|---|---|---|---|---|---|"
+    np = split("asio libuv libevent tokio-ct tokio-mt floor floor-uring", peers, " ")
     for (j = 1; j <= NWP; j++) {
         split(WP[j], ms, SUBSEP); w = ms[1]; p = ms[2]
         if (w == "budget_sweep") continue
@@ -199,6 +200,34 @@ function peers_table(    j, ms, w, p, pl, m, q, np, peers, line, kr, kp, rows) {
         print line " |"
         rows++
     }
-    if (!rows) print "| (ref did not run) | | | | | | | |"
+    if (!rows) print "| (ref did not run) | | | | | | | | | | |"
+    print ""
+}
+
+# starvation: how each implementation serves a timer and a socket during a
+# post storm, with the mechanism each one relies on.
+function starvation_table(    np, peers, q, w, kl, kr, ks, why, rows) {
+    w = "starvation"
+    why["ref"] = "the task sentinel: the reactor runs once per pass over the queue (M2)"
+    why["no-sentinel"] = "no sentinel: the reactor runs only when the queue is empty"
+    why["asio"] = "the reactor is an operation in the handler queue (task_operation_), as ref's sentinel"
+    why["libuv"] = "the storm is idle handles: one callback each per loop iteration, then a zero-timeout poll"
+    why["libevent"] = "an event re-activated from its callback joins the active queue being drained: no poll until the storm ends (max_dispatch_callbacks not set)"
+    why["tokio-ct"] = "yield_now defers the task until after the next driver poll (1.23+); the driver is also polled every 61 task polls (event_interval); timers have a 1 ms wheel"
+    why["tokio-mt"] = why["tokio-ct"] "; one worker"
+    print "## Starvation: a post storm against a 1 ms timer and a ping-pong"
+    print ""
+    print "| impl | storm handlers | timer lateness p99 | ping-pong rtt p99 | why |"
+    print "|---|---|---|---|---|"
+    np = split("ref no-sentinel asio libuv libevent tokio-ct tokio-mt", peers, " ")
+    for (q = 1; q <= np; q++) {
+        ks = key(w, peers[q], 0, "rate"); kl = key(w, peers[q], 0, "lateness_p99")
+        kr = key(w, peers[q], 0, "rtt_p99")
+        if (!(kl in MEAN)) continue
+        printf "| %s | %s | %s | %s | %s |\n", peers[q], (ks in MEAN) ? fmt(MEAN[ks], "rate") : "—",
+            fmt(MEAN[kl], "lateness_p99"), (kr in MEAN) ? fmt(MEAN[kr], "rtt_p99") : "—", why[peers[q]]
+        rows++
+    }
+    if (!rows) print "| (starvation did not run) | | | | |"
     print ""
 }

@@ -10,9 +10,9 @@
 # gap, with its reason), report.md and plots/; results/latest points there.
 #
 # Environment: FULL=1 (all sizes and thread counts, 10 runs), WORKLOAD= and
-# VARIANT= (comma lists), PEERS= (comma list of asio,libuv,libevent,floor,
-# or none), RUNS= and BENCH_T= (runs per figure, seconds per run) override
-# the mode's defaults.  make bench passes BENCH_VARIANTS and
+# VARIANT= (comma lists), PEERS= (comma list of asio,libuv,libevent,
+# tokio-ct,tokio-mt,floor,floor-uring, or none), RUNS= and BENCH_T= (runs
+# per figure, seconds per run) override the mode's defaults.  make bench passes BENCH_VARIANTS and
 # BENCH_BUDGET_VARIANTS (the builds it made); BENCH_PEER_DIR (default
 # build/peers) is where the peer programs are looked for.
 set -u -o pipefail
@@ -41,7 +41,7 @@ accept_churn starvation budget_sweep"
 # Workloads that run for a time rather than a fixed amount of work: their
 # whole-process time says nothing, so no wall_s row.
 TIME_BOUND=" timer_concurrent starvation budget_sweep "
-PEER_NAMES="asio libuv libevent floor"
+PEER_NAMES="asio libuv libevent tokio-ct tokio-mt floor floor-uring"
 
 variants=${BENCH_VARIANTS-$(sed -n 's/^VARIANTS *:= *//p' Makefile)}
 # Without make: whichever budget-N builds have a budget_sweep program.
@@ -131,6 +131,7 @@ note() { echo "$*" >> "$NOTES"; echo "  note: $*"; }
     echo "date: $(date -Iseconds)"
     echo "compiler: $(${CC:-cc} --version 2>/dev/null | head -1)"
     echo "hyperfine: $( [ "$HAVE_HYPERFINE" = 1 ] && hyperfine --version || echo 'not found: no wall_s')"
+    echo "peers: $(dpkg-query -W -f='${Package} ${Version}, ' libboost-dev libuv1-dev libevent-dev liburing-dev rustc 2>/dev/null)tokio $(ls -d /usr/share/cargo/registry/tokio-1.* 2>/dev/null | sed 's/.*tokio-//' | head -1)"
     echo "mode: $MODE, $RUNS runs of ${T}s per figure (stats builds: $STATS_RUNS runs of ${STATS_T}s)"
     echo "git: $(git rev-parse --short HEAD 2>/dev/null) $(git status --porcelain 2>/dev/null | grep -q . && echo '(working tree modified)')"
 } > "$OUT/machine.txt"
@@ -273,7 +274,12 @@ for w in $sel_workloads; do
             progress "$w" "$peer" "$p"
             bin=${BENCH_PEER_DIR:-build/peers}/bench-$peer
             if [ ! -x "$bin" ]; then
-                note "$w $p $peer: $bin missing (peer not built: see the make output, bench/peers/Makefile.inc): no row"
+                case "$peer" in
+                tokio-*) why="needs Debian's Rust toolchain and Tokio: apt-get install cargo rustc librust-tokio-dev" ;;
+                floor-uring) why="needs liburing: apt-get install liburing-dev" ;;
+                *) why="see the make output, bench/peers/Makefile.inc" ;;
+                esac
+                note "$w $p $peer: $bin missing (peer not built: $why): no row"
                 continue
             fi
             for i in $(seq "$RUNS"); do

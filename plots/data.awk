@@ -75,7 +75,8 @@ function bars(    j, ms, w, p, m, pl, n, i, f, lo, hi, k, label, pp, done, name,
         for (i = 1; i <= n; i++) {
             pp = (w == "budget_sweep") ? PARAM_OF[w, SORTED[i]] : p
             k = key(w, SORTED[i], pp, m)
-            label = SORTED[i] ((w == "budget_sweep") ? " (" pp ")" : "")
+            label = SORTED[i] ((w == "budget_sweep") ? " (" pp ")" : "") \
+                (SORTED[i] == "floor-uring" ? " (io_uring limit)" : "")
             lo = LO[k]; hi = HI[k]
             if (lo <= 0) lo = MEAN[k]
             printf "%d\t%s\t%g\t%g\t%g\t%d\n", i - 1, label, MEAN[k], lo, hi,

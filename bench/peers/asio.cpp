@@ -8,7 +8,17 @@
 // build it (perf/bench/asio/callback): default concurrency hint everywhere,
 // hint 1 for the one-way stream.
 //
-// Every workload here has an Asio counterpart; none is skipped.
+// Every workload of the kit has an Asio counterpart here; none is skipped.
+// post_concurrent, pingpong_concurrent, throughput_twoway, timer_concurrent,
+// fanout, accept_churn and starvation follow the kit's programs of the same
+// name op for op (an op: a handler, a round trip, bytes, a fire, a cycle, a
+// connection, a storm handler). Against Asio's own examples (the echo
+// servers, timeouts, the allocation example): those use shared_ptr-owned
+// sessions and one io_context per thread pool; here the state lives in
+// plain structs that outlive ioc.run(), so no reference counting is
+// measured, and every workload but post_threads / post_concurrent runs on
+// one thread (concurrency hint 1 where the kit's program is one thread
+// with sockets, as upstream corosio's Asio benches do for the one-way stream).
 // post_cross_thread and post_threads let at most 65536 / two batches of
 // posts wait in the queue (the producer yields beyond that), so memory stays
 // bounded; the same limits are used in every library.
@@ -25,8 +35,11 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/write.hpp>
 
+#include <array>
 #include <atomic>
 #include <chrono>
+#include <cstring>
+#include <functional>
 #include <cstdlib>
 #include <iterator>
 #include <memory>
@@ -408,6 +421,450 @@ int w_timer_fire(const peer_workload *w, long)
     return 0;
 }
 
+// post_concurrent: as upstream's io_context "concurrent" bench, N threads
+// each post 10000 handlers from outside the loop and then poll + restart,
+// over and over, until the time is up; then each polls until its own
+// handlers have all run.
+int w_post_concurrent(const peer_workload *w, long threads)
+{
+    constexpr uint64_t batch = 10000;
+    asio::io_context ioc;
+    std::atomic<bool> running{true};
+    std::vector<std::atomic<uint64_t>> done(static_cast<std::size_t>(threads));
+    uint64_t start = peer_now_ns();
+    uint64_t deadline = start + peer_duration_ns;
+    std::vector<std::thread> workers;
+    for (long t = 0; t < threads; ++t)
+        workers.emplace_back([&, t] {
+            std::atomic<uint64_t> &mine = done[static_cast<std::size_t>(t)];
+            uint64_t posted = 0;
+            while (running.load(std::memory_order_relaxed)) {
+                for (uint64_t i = 0; i < batch; ++i)
+                    asio::post(ioc, [&mine] { mine.fetch_add(1, std::memory_order_release); });
+                posted += batch;
+                ioc.poll();
+                ioc.restart();
+            }
+            while (mine.load(std::memory_order_acquire) < posted) {
+                ioc.restart();
+                ioc.poll();
+            }
+        });
+    while (peer_now_ns() < deadline)
+        std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    running.store(false);
+    for (auto &t : workers)
+        t.join();
+    uint64_t end = peer_now_ns();
+    uint64_t total = 0;
+    for (auto &d : done)
+        total += d.load();
+    peer_print_rate(w->name, impl, threads, total, start, end);
+    return 0;
+}
+
+// One ping-pong connection of several (pingpong_concurrent, starvation):
+// the client writes n bytes and reads them back until the deadline, then
+// closes its end; the server echoes until it reads the end of the stream.
+template <class Socket> struct pp_conn {
+    Socket &client, &server;
+    std::size_t n;
+    uint64_t deadline;
+    peer_hist *hist;
+    uint64_t *trips;
+    std::function<void()> on_done;
+    uint64_t t0 = 0;
+    char cbuf[64], sbuf[64];
+
+    pp_conn(Socket &c, Socket &s, std::size_t bytes, uint64_t dl, peer_hist *h, uint64_t *tr,
+            std::function<void()> done)
+        : client(c), server(s), n(bytes), deadline(dl), hist(h), trips(tr),
+          on_done(std::move(done))
+    {
+        std::memset(cbuf, 'P', sizeof cbuf);
+    }
+
+    void start()
+    {
+        server_receive();
+        client_send();
+    }
+
+    void client_send()
+    {
+        t0 = peer_now_ns();
+        asio::async_write(client, asio::buffer(cbuf, n), [this](error_code ec, std::size_t) {
+            check(ec);
+            asio::async_read(client, asio::buffer(cbuf, n), [this](error_code ec2, std::size_t) {
+                check(ec2);
+                uint64_t t1 = peer_now_ns();
+                peer_hist_record(hist, t1 - t0);
+                ++*trips;
+                if (t1 >= deadline) {
+                    client.close();
+                    return on_done();
+                }
+                client_send();
+            });
+        });
+    }
+
+    void server_receive()
+    {
+        asio::async_read(server, asio::buffer(sbuf, n), [this](error_code ec, std::size_t) {
+            if (ec == asio::error::eof)
+                return;
+            check(ec);
+            asio::async_write(server, asio::buffer(sbuf, n), [this](error_code ec2, std::size_t) {
+                if (ec2 == asio::error::broken_pipe || ec2 == asio::error::connection_reset)
+                    return;
+                check(ec2);
+                server_receive();
+            });
+        });
+    }
+
+    static void check(const error_code &ec)
+    {
+        if (ec) {
+            std::fprintf(stderr, "bench-asio: ping-pong: %s\n", ec.message().c_str());
+            std::exit(1);
+        }
+    }
+};
+
+// pingpong_concurrent: `pairs` TCP connections of 64 B ping-pongs on one
+// io_context run by one thread; one histogram for all.
+int w_pingpong_concurrent(const peer_workload *w, long pairs)
+{
+    asio::io_context ioc(1);
+    std::vector<std::unique_ptr<tcp_pair>> sockets;
+    std::vector<std::unique_ptr<pp_conn<asio::ip::tcp::socket>>> conns;
+    peer_hist hist;
+    peer_hist_reset(&hist);
+    uint64_t trips = 0, end = 0;
+    long left = pairs;
+    uint64_t start = peer_now_ns();
+    uint64_t deadline = start + peer_duration_ns;
+    for (long i = 0; i < pairs; ++i) {
+        sockets.push_back(std::make_unique<tcp_pair>(ioc));
+        conns.push_back(std::make_unique<pp_conn<asio::ip::tcp::socket>>(
+            sockets.back()->a, sockets.back()->b, 64, deadline, &hist, &trips, [&] {
+                if (--left == 0)
+                    end = peer_now_ns();
+            }));
+    }
+    start = peer_now_ns();
+    for (auto &c : conns)
+        c->deadline = start + peer_duration_ns;
+    for (auto &c : conns)
+        c->start();
+    ioc.run();
+    peer_print_rate(w->name, impl, pairs, trips, start, end);
+    peer_hist_print_rtt(&hist, w->name, impl, pairs);
+    return 0;
+}
+
+// throughput_twoway: throughput_oneway's writer and reader in both
+// directions of one connection, one thread; bytes received both ways.
+int w_throughput_twoway(const peer_workload *w, long chunk)
+{
+    asio::io_context ioc(1);
+    tcp_pair pair(ioc);
+    uint64_t start = peer_now_ns();
+    oneway ab(ioc, pair.a, pair.b, static_cast<std::size_t>(chunk), start + peer_duration_ns);
+    oneway ba(ioc, pair.b, pair.a, static_cast<std::size_t>(chunk), start + peer_duration_ns);
+    ab.write_next();
+    ba.write_next();
+    ab.read_next();
+    ba.read_next();
+    ioc.run(); // the first reader past the deadline stops the loop
+    uint64_t end = ab.end ? ab.end : ba.end;
+    peer_print_result(w->name, impl, chunk, "bytes_per_s", "B/s",
+                      static_cast<double>(ab.total + ba.total) / peer_seconds_since(start, end),
+                      0);
+    return 0;
+}
+
+// A steady_timer time point from a peer_now_ns() reading (both are
+// CLOCK_MONOTONIC on Linux).
+std::chrono::steady_clock::time_point at_ns(uint64_t ns)
+{
+    return std::chrono::steady_clock::time_point(std::chrono::nanoseconds(ns));
+}
+
+// timer_concurrent: `n` steady_timers, each periodic (10 ms, its own
+// phase), re-armed at the next absolute expiry from its handler.
+struct periodic {
+    asio::steady_timer timer;
+    uint64_t expiry;
+    uint64_t deadline;
+    peer_hist *lateness;
+    uint64_t *fires;
+
+    periodic(asio::io_context &ioc, uint64_t first, uint64_t dl, peer_hist *h, uint64_t *f)
+        : timer(ioc), expiry(first), deadline(dl), lateness(h), fires(f)
+    {
+    }
+
+    void arm()
+    {
+        timer.expires_at(at_ns(expiry));
+        timer.async_wait([this](error_code ec) {
+            if (ec)
+                return;
+            uint64_t now = peer_now_ns();
+            peer_hist_record(lateness, now > expiry ? now - expiry : 0);
+            ++*fires;
+            expiry += 10000000u;
+            if (expiry < deadline)
+                arm();
+        });
+    }
+};
+
+int w_timer_concurrent(const peer_workload *w, long n)
+{
+    constexpr uint64_t period = 10000000u;
+    asio::io_context ioc(1);
+    peer_hist lateness;
+    peer_hist_reset(&lateness);
+    uint64_t fires = 0;
+    std::vector<std::unique_ptr<periodic>> timers;
+    uint64_t start = peer_now_ns();
+    uint64_t deadline = start + peer_duration_ns;
+    for (long i = 0; i < n; ++i) {
+        timers.push_back(std::make_unique<periodic>(
+            ioc, start + period / 10 + static_cast<uint64_t>(i) * period / static_cast<uint64_t>(n),
+            deadline, &lateness, &fires));
+        timers.back()->arm();
+    }
+    ioc.run();
+    uint64_t end = peer_now_ns();
+    peer_print_rate(w->name, impl, n, fires, start, end);
+    peer_print_result(w->name, impl, n, "lateness_p50", "us",
+                      peer_hist_quantile_ns(&lateness, 0.50) / 1e3, 3);
+    peer_print_result(w->name, impl, n, "lateness_p99", "us",
+                      peer_hist_quantile_ns(&lateness, 0.99) / 1e3, 3);
+    peer_print_result(w->name, impl, n, "lateness_max", "us",
+                      static_cast<double>(lateness.count ? lateness.max_ns : 0) / 1e3, 3);
+    return 0;
+}
+
+// fanout: as upstream's fan_out_bench, a parent starts `n` sub-requests per
+// cycle, each writing 64 B on its own TCP connection and reading the echo;
+// the last completion starts the next cycle.  Echo servers on the same
+// io_context and thread.
+struct fanout_state {
+    asio::io_context ioc{1};
+    std::vector<std::unique_ptr<tcp_pair>> pairs;
+    std::vector<std::array<char, 64>> cbuf, sbuf;
+    long remaining = 0;
+    uint64_t cycles = 0, deadline = 0, end = 0, cycle_start = 0;
+    peer_hist latency;
+
+    void start_cycle()
+    {
+        cycle_start = peer_now_ns();
+        remaining = static_cast<long>(pairs.size());
+        for (std::size_t i = 0; i < pairs.size(); ++i)
+            asio::async_write(pairs[i]->a, asio::buffer(cbuf[i]), [this, i](error_code ec,
+                                                                            std::size_t) {
+                check(ec);
+                asio::async_read(pairs[i]->a, asio::buffer(cbuf[i]),
+                                 [this](error_code ec2, std::size_t) {
+                                     check(ec2);
+                                     if (--remaining > 0)
+                                         return;
+                                     uint64_t now = peer_now_ns();
+                                     peer_hist_record(&latency, now - cycle_start);
+                                     ++cycles;
+                                     if (now >= deadline) {
+                                         end = now;
+                                         return ioc.stop();
+                                     }
+                                     start_cycle();
+                                 });
+            });
+    }
+
+    void echo(std::size_t i)
+    {
+        asio::async_read(pairs[i]->b, asio::buffer(sbuf[i]), [this, i](error_code ec,
+                                                                       std::size_t) {
+            check(ec);
+            asio::async_write(pairs[i]->b, asio::buffer(sbuf[i]),
+                              [this, i](error_code ec2, std::size_t) {
+                                  check(ec2);
+                                  echo(i);
+                              });
+        });
+    }
+
+    static void check(const error_code &ec)
+    {
+        if (ec) {
+            std::fprintf(stderr, "bench-asio: fanout: %s\n", ec.message().c_str());
+            std::exit(1);
+        }
+    }
+};
+
+int w_fanout(const peer_workload *w, long n)
+{
+    auto st = std::make_unique<fanout_state>();
+    peer_hist_reset(&st->latency);
+    for (long i = 0; i < n; ++i)
+        st->pairs.push_back(std::make_unique<tcp_pair>(st->ioc));
+    st->cbuf.assign(static_cast<std::size_t>(n), {});
+    st->sbuf.assign(static_cast<std::size_t>(n), {});
+    uint64_t start = peer_now_ns();
+    st->deadline = start + peer_duration_ns;
+    for (long i = 0; i < n; ++i)
+        st->echo(static_cast<std::size_t>(i));
+    st->start_cycle();
+    st->ioc.run();
+    peer_print_rate(w->name, impl, n, st->cycles, start, st->end);
+    peer_print_result(w->name, impl, n, "rtt_p50", "us",
+                      peer_hist_quantile_ns(&st->latency, 0.50) / 1e3, 3);
+    peer_print_result(w->name, impl, n, "rtt_p99", "us",
+                      peer_hist_quantile_ns(&st->latency, 0.99) / 1e3, 3);
+    return 0;
+}
+
+// accept_churn: async_accept and async_connect at the same time, 1 byte
+// from the client read on the accepted socket, both closed (the client with
+// SO_LINGER 0, as the kit), again.
+struct churn {
+    asio::io_context ioc{1};
+    asio::ip::tcp::acceptor acceptor{ioc, asio::ip::tcp::endpoint(
+                                               asio::ip::address_v4::loopback(), 0)};
+    asio::ip::tcp::socket client{ioc}, server{ioc};
+    asio::ip::tcp::endpoint ep = acceptor.local_endpoint();
+    int pending = 0;
+    char byte = 'X', got = 0;
+    uint64_t count = 0, deadline = 0, end = 0;
+
+    void cycle()
+    {
+        pending = 2;
+        client.open(asio::ip::tcp::v4());
+        client.set_option(asio::socket_base::linger(true, 0));
+        acceptor.async_accept(server, [this](error_code ec) { joined(ec); });
+        client.async_connect(ep, [this](error_code ec) { joined(ec); });
+    }
+
+    void joined(const error_code &ec)
+    {
+        check(ec);
+        if (--pending > 0)
+            return;
+        asio::async_write(client, asio::buffer(&byte, 1),
+                          [](error_code ec2, std::size_t) { check(ec2); });
+        asio::async_read(server, asio::buffer(&got, 1), [this](error_code ec2, std::size_t) {
+            check(ec2);
+            client.close();
+            server.close();
+            uint64_t now = peer_now_ns();
+            if (++count, now >= deadline) {
+                end = now;
+                return;
+            }
+            cycle();
+        });
+    }
+
+    static void check(const error_code &ec)
+    {
+        if (ec) {
+            std::fprintf(stderr, "bench-asio: accept_churn: %s\n", ec.message().c_str());
+            std::exit(1);
+        }
+    }
+};
+
+int w_accept_churn(const peer_workload *w, long)
+{
+    auto st = std::make_unique<churn>();
+    uint64_t start = peer_now_ns();
+    st->deadline = start + peer_duration_ns;
+    st->cycle();
+    st->ioc.run();
+    peer_print_rate(w->name, impl, 0, st->count, start, st->end);
+    return 0;
+}
+
+// starvation: a post storm (16 handlers re-posting themselves), a 1 ms
+// periodic steady_timer recording its lateness (re-armed at expiry + 1 ms)
+// and a 64 B Unix ping-pong, on one io_context run by one thread.  Asio's
+// answer to a storm is corosio's: the reactor is an operation in the same
+// queue (task_operation_), so it runs once per pass over the handlers.
+struct storm_state {
+    asio::io_context ioc{1};
+    asio::steady_timer timer{ioc};
+    uint64_t storm_end = 0, expiry = 0, handlers = 0;
+    bool storm_over = false;
+    peer_hist lateness, rtt;
+
+    void storm()
+    {
+        asio::post(ioc, [this] {
+            ++handlers;
+            if (storm_over)
+                return;
+            if ((handlers & 255u) == 0 && peer_now_ns() >= storm_end) {
+                storm_over = true;
+                return;
+            }
+            storm();
+        });
+    }
+
+    void tick()
+    {
+        timer.expires_at(at_ns(expiry));
+        timer.async_wait([this](error_code ec) {
+            if (ec)
+                return;
+            uint64_t now = peer_now_ns();
+            peer_hist_record(&lateness, now > expiry ? now - expiry : 0);
+            expiry += 1000000u;
+            if (expiry <= storm_end)
+                tick();
+        });
+    }
+};
+
+int w_starvation(const peer_workload *w, long)
+{
+    auto st = std::make_unique<storm_state>();
+    peer_hist_reset(&st->lateness);
+    peer_hist_reset(&st->rtt);
+    unix_pair pair(st->ioc);
+    uint64_t trips = 0;
+    uint64_t start = peer_now_ns();
+    st->storm_end = start + peer_duration_ns;
+    st->expiry = start + 1000000u;
+    pp_conn<asio::local::stream_protocol::socket> pp(pair.a, pair.b, 64, st->storm_end,
+                                                     &st->rtt, &trips, [] {});
+    st->tick();
+    pp.start();
+    for (int i = 0; i < 16; ++i)
+        st->storm();
+    st->ioc.run();
+    uint64_t end = peer_now_ns();
+    peer_print_rate(w->name, impl, 0, st->handlers, start, end);
+    peer_print_result(w->name, impl, 0, "lateness_p50", "us",
+                      peer_hist_quantile_ns(&st->lateness, 0.50) / 1e3, 3);
+    peer_print_result(w->name, impl, 0, "lateness_p99", "us",
+                      peer_hist_quantile_ns(&st->lateness, 0.99) / 1e3, 3);
+    peer_print_result(w->name, impl, 0, "lateness_max", "us",
+                      static_cast<double>(st->lateness.count ? st->lateness.max_ns : 0) / 1e3,
+                      3);
+    peer_hist_print_rtt(&st->rtt, w->name, impl, 0);
+    return 0;
+}
+
 // ---------------------------------------------------------------------------
 // Command line.
 const peer_workload workloads[] = {
@@ -421,6 +878,13 @@ const peer_workload workloads[] = {
     {"throughput_oneway", w_throughput_oneway, 0, nullptr},
     {"timer_schedule_cancel", w_timer_schedule_cancel, 0, nullptr},
     {"timer_fire", w_timer_fire, 0, nullptr},
+    {"post_concurrent", w_post_concurrent, 0, nullptr},
+    {"pingpong_concurrent", w_pingpong_concurrent, 0, nullptr},
+    {"throughput_twoway", w_throughput_twoway, 0, nullptr},
+    {"timer_concurrent", w_timer_concurrent, 0, nullptr},
+    {"fanout", w_fanout, 0, nullptr},
+    {"accept_churn", w_accept_churn, 0, nullptr},
+    {"starvation", w_starvation, 0, nullptr},
 };
 
 } // namespace

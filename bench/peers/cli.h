@@ -49,11 +49,18 @@ static const peer_spec peer_specs[] = {
     {"post_chain", 1, 1, 1 << 20},
     {"post_cross_thread", 0, 0, 0},
     {"post_threads", 1, 1, 1024},
+    {"post_concurrent", 1, 1, 1024},
     {"pingpong_tcp", 64, 1, PEER_READ_BUF_SIZE},
     {"pingpong_unix", 64, 1, PEER_READ_BUF_SIZE},
+    {"pingpong_concurrent", 16, 1, 1024},
     {"throughput_oneway", 65536, 1, 16 << 20},
+    {"throughput_twoway", 65536, 1, 16 << 20},
     {"timer_schedule_cancel", 0, 0, 0},
     {"timer_fire", 0, 0, 0},
+    {"timer_concurrent", 1000, 1, 100000},
+    {"fanout", 16, 1, 1024},
+    {"accept_churn", 0, 0, 0},
+    {"starvation", 0, 0, 0},
 };
 
 typedef struct peer_workload peer_workload;

@@ -20,6 +20,7 @@
  *       (A blocking writer thread plus a blocking reader was tried first: on
  *       a 2-vCPU VM it lost to the one-thread loops, the cross-core wake-ups
  *       costing more than the loop.)
+ *   throughput_twoway: the same loop both ways on one connection, in turn.
  *   timer_schedule_cancel / timer_fire: a plain binary min-heap with a cached
  *       clock (read about once per 1000 operations); bookkeeping only, no
  *       kernel.
@@ -468,6 +469,64 @@ static int w_throughput_oneway(const peer_workload *w, long chunk)
     return 0;
 }
 
+/* throughput_twoway: the same loop in both directions of one connection,
+ * in turn: each end writes until 64 KiB of its direction are unread, then
+ * each end reads once into 64 KiB.  Figure: bytes read, both ways. */
+static int w_throughput_twoway(const peer_workload *w, long chunk)
+{
+    int fds[2];
+    peer_tcp_pair(fds, true);
+    peer_set_nonblocking(fds[0]);
+    peer_set_nonblocking(fds[1]);
+    size_t n = (size_t)chunk;
+    char *wbuf = malloc(n);
+    static char rbuf[READ_BUF_SIZE];
+    if (!wbuf)
+        peer_die("malloc");
+    memset(wbuf, 'x', n);
+    struct {
+        int wfd, rfd;
+        uint64_t written, total;
+        size_t off;
+    } d[2] = {{fds[0], fds[1], 0, 0, 0}, {fds[1], fds[0], 0, 0, 0}};
+
+    uint64_t start = peer_now_ns();
+    uint64_t deadline = start + peer_duration_ns;
+    uint64_t now;
+    for (;;) {
+        for (int i = 0; i < 2; i++)
+            while (d[i].written - d[i].total < READ_BUF_SIZE) {
+                ssize_t r = send(d[i].wfd, wbuf + d[i].off, n - d[i].off, MSG_NOSIGNAL);
+                if (r < 0) {
+                    if (errno == EAGAIN || errno == EINTR)
+                        break;
+                    peer_die("write");
+                }
+                d[i].written += (uint64_t)r;
+                d[i].off += (size_t)r;
+                if (d[i].off == n)
+                    d[i].off = 0;
+            }
+        for (int i = 0; i < 2; i++) {
+            ssize_t r = read(d[i].rfd, rbuf, sizeof rbuf);
+            if (r > 0)
+                d[i].total += (uint64_t)r;
+            else if (r == 0 || (errno != EAGAIN && errno != EINTR))
+                peer_die("read");
+        }
+        now = peer_now_ns();
+        if (now >= deadline)
+            break;
+    }
+    close(fds[0]);
+    close(fds[1]);
+    free(wbuf);
+
+    peer_print_result(w->name, IMPL, chunk, "bytes_per_s", "B/s",
+                      (double)(d[0].total + d[1].total) / peer_seconds_since(start, now), 0);
+    return 0;
+}
+
 /* ---------------------------------------------------------------------------
  * Timers: a binary min-heap of intrusive timers.
  */
@@ -612,6 +671,7 @@ static const peer_workload g_workloads[] = {
     {"pingpong_tcp", w_pingpong, 1, NULL},
     {"pingpong_unix", w_pingpong, 0, NULL},
     {"throughput_oneway", w_throughput_oneway, 0, NULL},
+    {"throughput_twoway", w_throughput_twoway, 0, NULL},
     {"timer_schedule_cancel", w_timer_schedule_cancel, 0, NULL},
     {"timer_fire", w_timer_fire, 0, NULL},
 };

@@ -13,8 +13,26 @@
  * created once.
  *
  * Skipped, because libevent has no such operation:
- *   post_threads: one event_base is dispatched by one thread at a time.
- * Asking for it prints why and exits with status 2.
+ *   post_threads, post_concurrent: one event_base is dispatched by one
+ *       thread at a time.
+ * Asking for one prints why and exits with status 2.
+ *
+ * pingpong_concurrent, fanout: 16 connections on one base, with the
+ *   ping-pong's conn code; fanout's cycle ends with the last echo.
+ * accept_churn: a listener's persistent EV_READ event, a non-blocking
+ *   connect whose completion is a one-shot EV_WRITE, 1 byte, both closed.
+ *
+ * throughput_twoway: throughput_oneway's events in both directions.
+ * timer_concurrent: 1000 evtimers re-added from their callbacks with the
+ *   relative timeval to their next absolute expiry (libevent takes relative
+ *   times; its timer heap keeps microseconds).
+ * starvation: the storm is 16 fd-less events each event_active()ing itself
+ *   (the "post" above); with the default max_dispatch_callbacks the base
+ *   runs its active queue to empty before it polls again, so the storm
+ *   holds the timer and the ping-pong off until it ends.  libevent's remedy
+ *   (event_base_config_set_max_dispatch_interval) is opt-in and not used.
+ *   libevent's own bench/ programs (bench.c, bench_cascade.c) measure
+ *   socketpair chains of EV_READ events, not these workloads.
  *
  * post_cross_thread: evthread_use_pthreads(), then the producer thread calls
  * event_active() itself; libevent locks the base and wakes the loop through
@@ -48,6 +66,7 @@
 #include <sched.h>
 #include <stdatomic.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -284,6 +303,7 @@ static struct {
     size_t n;
     uint64_t t0, deadline;
     peer_hist hist;
+    void (*on_done)(void); /* at the deadline: NULL ends the loop */
 } g_pp;
 
 /* Write what is left; arm EV_WRITE only if the socket is full. */
@@ -356,7 +376,10 @@ static void pp_client_read_cb(evutil_socket_t fd, short what, void *arg)
     uint64_t t1 = peer_now_ns();
     peer_hist_record(&g_pp.hist, t1 - g_pp.t0);
     if (t1 >= g_pp.deadline) {
-        event_base_loopbreak(g_base);
+        if (g_pp.on_done)
+            g_pp.on_done();
+        else
+            event_base_loopbreak(g_base);
         return;
     }
     pp_client_send();
@@ -489,6 +512,85 @@ static int w_throughput_oneway(const peer_workload *w, long chunk)
     return 0;
 }
 
+/* throughput_twoway: throughput_oneway's writer and reader in both
+ * directions of one connection, one loop; bytes read both ways. */
+typedef struct tw_dir {
+    int wfd, rfd;
+    size_t off;
+    uint64_t total;
+    struct event *wev, *rev;
+} tw_dir;
+
+static void tw_write_cb(evutil_socket_t fd, short what, void *arg)
+{
+    (void)what;
+    tw_dir *d = arg;
+    ssize_t w = send(fd, g_tp.chunk + d->off, g_tp.n - d->off, MSG_NOSIGNAL);
+    if (w < 0) {
+        if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
+            peer_die("write");
+        return;
+    }
+    d->off += (size_t)w;
+    if (d->off == g_tp.n)
+        d->off = 0;
+}
+
+static void tw_read_cb(evutil_socket_t fd, short what, void *arg)
+{
+    (void)what;
+    tw_dir *d = arg;
+    ssize_t r = read(fd, g_tp.rbuf, sizeof g_tp.rbuf);
+    if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
+        return;
+    if (r <= 0)
+        peer_die("read");
+    d->total += (uint64_t)r;
+    uint64_t now = peer_now_ns();
+    if (now >= g_tp.deadline) {
+        g_tp.end = now;
+        event_base_loopbreak(g_base);
+    }
+}
+
+static int w_throughput_twoway(const peer_workload *w, long chunk)
+{
+    int fds[2];
+    make_pair(fds, true);
+    new_base();
+    g_tp.n = (size_t)chunk;
+    g_tp.chunk = malloc(g_tp.n);
+    if (!g_tp.chunk)
+        peer_die("malloc");
+    memset(g_tp.chunk, 'x', g_tp.n);
+    tw_dir d[2] = {{fds[0], fds[1], 0, 0, NULL, NULL}, {fds[1], fds[0], 0, 0, NULL, NULL}};
+    for (int i = 0; i < 2; i++) {
+        d[i].wev = must_event(d[i].wfd, EV_WRITE | EV_PERSIST, tw_write_cb, &d[i]);
+        d[i].rev = must_event(d[i].rfd, EV_READ | EV_PERSIST, tw_read_cb, &d[i]);
+    }
+
+    uint64_t start = peer_now_ns();
+    g_tp.deadline = start + peer_duration_ns;
+    for (int i = 0; i < 2; i++) {
+        must_add(d[i].wev, NULL);
+        must_add(d[i].rev, NULL);
+    }
+    event_base_dispatch(g_base);
+
+    for (int i = 0; i < 2; i++) {
+        event_free(d[i].wev);
+        event_free(d[i].rev);
+    }
+    event_base_free(g_base);
+    close(fds[0]);
+    close(fds[1]);
+    free(g_tp.chunk);
+    peer_print_result(w->name, IMPL, chunk, "bytes_per_s", "B/s",
+                      (double)(d[0].total + d[1].total) / peer_seconds_since(start, g_tp.end),
+                      0);
+    return 0;
+}
+
 /* ---------------------------------------------------------------------------
  * Timers.
  */
@@ -554,6 +656,424 @@ static int w_timer_fire(const peer_workload *w, long param)
     return 0;
 }
 
+/* A relative timeval for an absolute peer_now_ns() expiry (0 if past). */
+static struct timeval until(uint64_t expiry)
+{
+    uint64_t now = peer_now_ns();
+    uint64_t d = expiry > now ? expiry - now : 0;
+    struct timeval tv = {(time_t)(d / 1000000000u), (suseconds_t)(d % 1000000000u / 1000u)};
+    return tv;
+}
+
+/* timer_concurrent: n evtimers, each periodic (10 ms, its own phase),
+ * re-added from its callback for the next absolute expiry (libevent takes a
+ * relative timeval). */
+#define TC_PERIOD 10000000u
+
+typedef struct periodic {
+    struct event *ev;
+    uint64_t expiry;
+} periodic;
+
+static peer_hist g_late;
+static uint64_t g_deadline;
+
+static void periodic_cb(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    periodic *p = arg;
+    uint64_t now = peer_now_ns();
+    peer_hist_record(&g_late, now > p->expiry ? now - p->expiry : 0);
+    g_count++;
+    p->expiry += TC_PERIOD;
+    if (p->expiry >= g_deadline)
+        return;
+    struct timeval tv = until(p->expiry);
+    must_add(p->ev, &tv);
+}
+
+static void print_lateness(const char *name, long param)
+{
+    peer_print_result(name, IMPL, param, "lateness_p50", "us",
+                      peer_hist_quantile_ns(&g_late, 0.50) / 1e3, 3);
+    peer_print_result(name, IMPL, param, "lateness_p99", "us",
+                      peer_hist_quantile_ns(&g_late, 0.99) / 1e3, 3);
+    peer_print_result(name, IMPL, param, "lateness_max", "us",
+                      (double)(g_late.count ? g_late.max_ns : 0) / 1e3, 3);
+}
+
+static int w_timer_concurrent(const peer_workload *w, long n)
+{
+    new_base();
+    periodic *ps = calloc((size_t)n, sizeof *ps);
+    if (!ps)
+        peer_die("calloc");
+    peer_hist_reset(&g_late);
+    g_count = 0;
+    uint64_t start = peer_now_ns();
+    g_deadline = start + peer_duration_ns;
+    for (long i = 0; i < n; i++) {
+        ps[i].ev = must_event(-1, 0, periodic_cb, &ps[i]);
+        ps[i].expiry = start + TC_PERIOD / 10 + (uint64_t)i * TC_PERIOD / (uint64_t)n;
+        struct timeval tv = until(ps[i].expiry);
+        must_add(ps[i].ev, &tv);
+    }
+    event_base_dispatch(g_base);
+    uint64_t end = peer_now_ns();
+    for (long i = 0; i < n; i++)
+        event_free(ps[i].ev);
+    free(ps);
+    event_base_free(g_base);
+    peer_print_rate(w->name, IMPL, n, g_count, start, end);
+    print_lateness(w->name, n);
+    return 0;
+}
+
+/* starvation: a storm of 16 active events, each re-activating itself from
+ * its callback, a 1 ms periodic evtimer recording its lateness and a 64 B
+ * Unix ping-pong, on one base, for -t seconds.  With the default
+ * configuration (max_dispatch_callbacks unlimited) a base drains its active
+ * queue, re-activated events included, before it polls again; libevent's
+ * remedy, event_base_config_set_max_dispatch_interval(), is not used, as a
+ * user's base does not use it unless asked. */
+static struct {
+    struct event *storm[16];
+    struct event *timer;
+    uint64_t end, expiry;
+    bool over;
+    int active;
+} g_st;
+
+static void st_part_done(void)
+{
+    if (--g_st.active == 0)
+        event_base_loopbreak(g_base);
+}
+
+static void st_storm_cb(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    ++g_count;
+    if (g_st.over)
+        return;
+    if ((g_count & 255u) == 0 && peer_now_ns() >= g_st.end) {
+        g_st.over = true;
+        st_part_done();
+        return;
+    }
+    event_active((struct event *)arg, EV_READ, 0);
+}
+
+static void st_tick_cb(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    (void)arg;
+    uint64_t now = peer_now_ns();
+    peer_hist_record(&g_late, now > g_st.expiry ? now - g_st.expiry : 0);
+    g_st.expiry += 1000000u;
+    if (g_st.expiry > g_st.end) {
+        st_part_done();
+        return;
+    }
+    struct timeval tv = until(g_st.expiry);
+    must_add(g_st.timer, &tv);
+}
+
+static int w_starvation(const peer_workload *w, long param)
+{
+    (void)param;
+    int fds[2];
+    make_pair(fds, false);
+    new_base();
+    peer_hist_reset(&g_late);
+    g_count = 0;
+    g_pp.n = 64;
+    memset(g_pp.out, 'P', sizeof g_pp.out);
+    peer_hist_reset(&g_pp.hist);
+    g_pp.on_done = st_part_done;
+    conn_open(&g_pp.client, fds[0], pp_client_read_cb);
+    conn_open(&g_pp.server, fds[1], pp_server_read_cb);
+    for (int i = 0; i < 16; i++)
+        g_st.storm[i] = must_event(-1, 0, st_storm_cb, event_self_cbarg());
+    g_st.timer = must_event(-1, 0, st_tick_cb, NULL);
+
+    uint64_t start = peer_now_ns();
+    g_st.end = g_pp.deadline = start + peer_duration_ns;
+    g_st.expiry = start + 1000000u;
+    g_st.active = 3;
+    struct timeval tv = until(g_st.expiry);
+    must_add(g_st.timer, &tv);
+    pp_client_send();
+    for (int i = 0; i < 16; i++)
+        event_active(g_st.storm[i], EV_READ, 0);
+    event_base_dispatch(g_base);
+    uint64_t end = peer_now_ns();
+
+    for (int i = 0; i < 16; i++)
+        event_free(g_st.storm[i]);
+    event_free(g_st.timer);
+    conn_close(&g_pp.client);
+    conn_close(&g_pp.server);
+    event_base_free(g_base);
+    peer_print_rate(w->name, IMPL, 0, g_count, start, end);
+    print_lateness(w->name, 0);
+    peer_hist_print_rtt(&g_pp.hist, w->name, IMPL, 0);
+    return 0;
+}
+
+/* ---------------------------------------------------------------------------
+ * Several connections on one base: pingpong_concurrent (each client sends
+ * again as soon as its echo is in) and fanout (every client sends at the
+ * start of a cycle; the last echo in ends the cycle).  64 B messages; the
+ * conn code of the ping-pong above (write at once, EV_WRITE only when the
+ * socket is full).
+ */
+typedef struct mc_pair {
+    conn client, server;
+    uint64_t t0;
+} mc_pair;
+
+static struct {
+    mc_pair *pairs;
+    long n, left;
+    bool fanout;
+    uint64_t deadline, end, ops, cycle_start;
+    peer_hist hist;
+} g_mc;
+
+#define MC_OF(c, member) ((mc_pair *)((char *)(c) - offsetof(mc_pair, member)))
+
+static void mc_client_send(mc_pair *p)
+{
+    p->t0 = peer_now_ns();
+    conn_send(&p->client, g_pp.out, g_pp.n);
+}
+
+static void mc_start_cycle(void)
+{
+    g_mc.cycle_start = peer_now_ns();
+    g_mc.left = g_mc.n;
+    for (long i = 0; i < g_mc.n; i++)
+        mc_client_send(&g_mc.pairs[i]);
+}
+
+static void mc_server_read_cb(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    conn *c = arg;
+    if (pp_read(c))
+        conn_send(c, c->buf, g_pp.n);
+}
+
+static void mc_client_read_cb(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    conn *c = arg;
+    if (!pp_read(c))
+        return;
+    mc_pair *p = MC_OF(c, client);
+    uint64_t now = peer_now_ns();
+    if (g_mc.fanout) {
+        if (--g_mc.left > 0)
+            return;
+        peer_hist_record(&g_mc.hist, now - g_mc.cycle_start);
+        g_mc.ops++;
+        if (now >= g_mc.deadline) {
+            g_mc.end = now;
+            event_base_loopbreak(g_base);
+            return;
+        }
+        mc_start_cycle();
+        return;
+    }
+    peer_hist_record(&g_mc.hist, now - p->t0);
+    g_mc.ops++;
+    if (now >= g_mc.deadline) {
+        event_del(c->rev);
+        if (--g_mc.left == 0) {
+            g_mc.end = now;
+            event_base_loopbreak(g_base);
+        }
+        return;
+    }
+    mc_client_send(p);
+}
+
+/* pingpong_concurrent (arg 0) and fanout (arg 1): param connections. */
+static int w_multi(const peer_workload *w, long n)
+{
+    new_base();
+    g_mc.fanout = w->arg != 0;
+    g_mc.n = n;
+    g_mc.ops = 0;
+    g_mc.pairs = calloc((size_t)n, sizeof *g_mc.pairs);
+    if (!g_mc.pairs)
+        peer_die("calloc");
+    g_pp.n = 64;
+    memset(g_pp.out, 'P', sizeof g_pp.out);
+    peer_hist_reset(&g_mc.hist);
+    for (long i = 0; i < n; i++) {
+        int fds[2];
+        make_pair(fds, true);
+        conn_open(&g_mc.pairs[i].client, fds[0], mc_client_read_cb);
+        conn_open(&g_mc.pairs[i].server, fds[1], mc_server_read_cb);
+    }
+    uint64_t start = peer_now_ns();
+    g_mc.deadline = start + peer_duration_ns;
+    if (g_mc.fanout) {
+        mc_start_cycle();
+    } else {
+        g_mc.left = n;
+        for (long i = 0; i < n; i++)
+            mc_client_send(&g_mc.pairs[i]);
+    }
+    event_base_dispatch(g_base);
+    for (long i = 0; i < n; i++) {
+        conn_close(&g_mc.pairs[i].client);
+        conn_close(&g_mc.pairs[i].server);
+    }
+    free(g_mc.pairs);
+    event_base_free(g_base);
+    peer_print_rate(w->name, IMPL, n, g_mc.ops, start, g_mc.end);
+    if (g_mc.fanout) {
+        peer_print_result(w->name, IMPL, n, "rtt_p50", "us",
+                          peer_hist_quantile_ns(&g_mc.hist, 0.50) / 1e3, 3);
+        peer_print_result(w->name, IMPL, n, "rtt_p99", "us",
+                          peer_hist_quantile_ns(&g_mc.hist, 0.99) / 1e3, 3);
+    } else {
+        peer_hist_print_rtt(&g_mc.hist, w->name, IMPL, n);
+    }
+    return 0;
+}
+
+/* ---------------------------------------------------------------------------
+ * accept_churn: a persistent EV_READ event on the non-blocking listener
+ * accepts; per connection a non-blocking connect() (SO_LINGER 0, as the
+ * kit) whose completion is a one-shot EV_WRITE event, 1 byte written by the
+ * client and read in a one-shot EV_READ event on the accepted socket, both
+ * closed; events made with event_new and freed per connection.
+ */
+static struct {
+    int lfd, cfd, sfd;
+    struct sockaddr_in addr;
+    struct event *lev, *cev, *sev;
+    int joined;
+    uint64_t count, deadline, end;
+} g_ac;
+
+static void ac_cycle(void);
+
+static void ac_read_cb(evutil_socket_t fd, short what, void *arg)
+{
+    (void)what;
+    (void)arg;
+    char b;
+    ssize_t r = read(fd, &b, 1);
+    if (r < 0 && (errno == EAGAIN || errno == EINTR)) {
+        must_add(g_ac.sev, NULL);
+        return;
+    }
+    if (r != 1)
+        peer_die("accept_churn read");
+    event_free(g_ac.cev);
+    event_free(g_ac.sev);
+    close(g_ac.cfd);
+    close(g_ac.sfd);
+    uint64_t now = peer_now_ns();
+    if (++g_ac.count, now >= g_ac.deadline) {
+        g_ac.end = now;
+        event_base_loopbreak(g_base);
+        return;
+    }
+    ac_cycle();
+}
+
+static void ac_join(void)
+{
+    if (++g_ac.joined < 2)
+        return;
+    if (send(g_ac.cfd, "X", 1, MSG_NOSIGNAL) != 1)
+        peer_die("accept_churn write");
+    g_ac.sev = must_event(g_ac.sfd, EV_READ, ac_read_cb, NULL);
+    must_add(g_ac.sev, NULL);
+}
+
+static void ac_connected_cb(evutil_socket_t fd, short what, void *arg)
+{
+    (void)what;
+    (void)arg;
+    int err = 0;
+    socklen_t len = sizeof err;
+    if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) < 0 || err) {
+        errno = err ? err : errno;
+        peer_die("accept_churn connect");
+    }
+    ac_join();
+}
+
+static void ac_accept_cb(evutil_socket_t fd, short what, void *arg)
+{
+    (void)what;
+    (void)arg;
+    int s = accept4(fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+    if (s < 0) {
+        if (errno == EAGAIN || errno == EINTR)
+            return;
+        peer_die("accept");
+    }
+    g_ac.sfd = s;
+    ac_join();
+}
+
+static void ac_cycle(void)
+{
+    g_ac.joined = 0;
+    g_ac.cfd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (g_ac.cfd < 0)
+        peer_die("socket");
+    struct linger lg = {1, 0};
+    if (setsockopt(g_ac.cfd, SOL_SOCKET, SO_LINGER, &lg, sizeof lg) < 0)
+        peer_die("setsockopt(SO_LINGER)");
+    g_ac.cev = must_event(g_ac.cfd, EV_WRITE, ac_connected_cb, NULL);
+    if (connect(g_ac.cfd, (struct sockaddr *)&g_ac.addr, sizeof g_ac.addr) < 0 &&
+        errno != EINPROGRESS)
+        peer_die("connect");
+    must_add(g_ac.cev, NULL);
+}
+
+static int w_accept_churn(const peer_workload *w, long param)
+{
+    (void)param;
+    new_base();
+    g_ac.lfd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (g_ac.lfd < 0)
+        peer_die("socket");
+    memset(&g_ac.addr, 0, sizeof g_ac.addr);
+    g_ac.addr.sin_family = AF_INET;
+    g_ac.addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t len = sizeof g_ac.addr;
+    if (bind(g_ac.lfd, (struct sockaddr *)&g_ac.addr, sizeof g_ac.addr) < 0 ||
+        listen(g_ac.lfd, 128) < 0 ||
+        getsockname(g_ac.lfd, (struct sockaddr *)&g_ac.addr, &len) < 0)
+        peer_die("listener");
+    g_ac.lev = must_event(g_ac.lfd, EV_READ | EV_PERSIST, ac_accept_cb, NULL);
+    must_add(g_ac.lev, NULL);
+    uint64_t start = peer_now_ns();
+    g_ac.deadline = start + peer_duration_ns;
+    ac_cycle();
+    event_base_dispatch(g_base);
+    event_free(g_ac.lev);
+    close(g_ac.lfd);
+    event_base_free(g_base);
+    peer_print_rate(w->name, IMPL, 0, g_ac.count, start, g_ac.end);
+    return 0;
+}
+
 /* ---------------------------------------------------------------------------
  * Command line.
  */
@@ -568,6 +1088,13 @@ static const peer_workload g_workloads[] = {
     {"throughput_oneway", w_throughput_oneway, 0, NULL},
     {"timer_schedule_cancel", w_timer_schedule_cancel, 0, NULL},
     {"timer_fire", w_timer_fire, 0, NULL},
+    {"throughput_twoway", w_throughput_twoway, 0, NULL},
+    {"timer_concurrent", w_timer_concurrent, 0, NULL},
+    {"starvation", w_starvation, 0, NULL},
+    {"post_concurrent", NULL, 0, "an event_base is dispatched by one thread at a time"},
+    {"pingpong_concurrent", w_multi, 0, NULL},
+    {"fanout", w_multi, 1, NULL},
+    {"accept_churn", w_accept_churn, 0, NULL},
 };
 
 int main(int argc, char **argv)

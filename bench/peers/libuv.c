@@ -9,8 +9,27 @@
  *   post_single, post_interleaved, post_chain: libuv has no "post a callback
  *       to run on the loop" call; uv_idle / uv_check run one callback per
  *       handle per loop turn, which is not a queue of handlers.
- *   post_threads: a uv_loop_t may be run by one thread only.
+ *   post_threads, post_concurrent: a uv_loop_t may be run by one thread
+ *       only.
  * Asking for one of these prints why and exits with status 2.
+ *
+ * pingpong_concurrent, fanout: 16 uv_tcp_t pairs on one loop, 64 B
+ *   messages; fanout's cycle ends with the last echo (libuv has no join:
+ *   a counter).
+ * accept_churn: uv_listen, uv_tcp_connect and uv_accept, 1 byte, uv_close
+ *   of both handles; the next connection starts from the close callbacks.
+ *
+ * throughput_twoway: throughput_oneway's uv_write chain and uv_read_start
+ *   on both ends of one connection.
+ * timer_concurrent: 1000 uv_timer_t restarted from their callbacks; libuv
+ *   takes a timeout in whole milliseconds from the loop's cached time, so
+ *   the next absolute expiry is rounded up to the millisecond.
+ * starvation: the storm is 16 uv_idle_t callbacks (libuv has no post; an
+ *   idle handle is its "run me again" and what libuv's own benchmark list
+ *   uses for loop-turn counting, benchmark-loop-count.c); see w_starvation.
+ *   libuv's benchmark list (test/benchmark-list.h: ping-pongs, pound/pump,
+ *   million timers, async) keeps its servers in other threads or processes;
+ *   here both ends share one loop, as in every peer.
  *
  * post_cross_thread uses what libuv users write to hand work to a loop from
  * another thread: their own mutex-protected queue plus uv_async_send, whose
@@ -208,6 +227,7 @@ static struct {
     size_t n;
     uint64_t t0, deadline;
     peer_hist hist;
+    void (*on_done)(void); /* at the deadline: NULL stops the loop */
 } g_pp;
 
 static void pp_alloc_cb(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
@@ -262,7 +282,10 @@ static void pp_client_read_cb(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf
     uint64_t t1 = peer_now_ns();
     peer_hist_record(&g_pp.hist, t1 - g_pp.t0);
     if (t1 >= g_pp.deadline) {
-        uv_stop(&g_loop);
+        if (g_pp.on_done)
+            g_pp.on_done();
+        else
+            uv_stop(&g_loop);
         return;
     }
     pp_client_send();
@@ -383,6 +406,78 @@ static int w_throughput_oneway(const peer_workload *w, long chunk)
     return 0;
 }
 
+/* throughput_twoway: throughput_oneway's writer and reader in both
+ * directions of one connection; each end's handle writes and reads. */
+typedef struct tw_end {
+    stream_storage h;
+    uv_stream_t *stream;
+    uv_write_t req;
+    uint64_t total;
+} tw_end;
+
+static void tw_write_cb(uv_write_t *req, int status);
+
+static void tw_write_next(tw_end *e)
+{
+    uv_buf_t b = uv_buf_init(g_tp.chunk, (unsigned)g_tp.n);
+    e->req.data = e;
+    check(uv_write(&e->req, e->stream, &b, 1, tw_write_cb), "uv_write");
+}
+
+static void tw_write_cb(uv_write_t *req, int status)
+{
+    if (status < 0 || g_tp.done)
+        return;
+    tw_write_next(req->data);
+}
+
+static void tw_read_cb(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
+{
+    (void)buf;
+    if (nread < 0)
+        check((int)nread, "read");
+    ((tw_end *)s->data)->total += (uint64_t)nread;
+    uint64_t now = peer_now_ns();
+    if (now >= g_tp.deadline && !g_tp.done) {
+        g_tp.end = now;
+        g_tp.done = true;
+        uv_stop(&g_loop);
+    }
+}
+
+static int w_throughput_twoway(const peer_workload *w, long chunk)
+{
+    int fds[2];
+    peer_tcp_pair(fds, false);
+    check(uv_loop_init(&g_loop), "uv_loop_init");
+    g_tp.n = (size_t)chunk;
+    g_tp.chunk = malloc(g_tp.n);
+    if (!g_tp.chunk)
+        peer_die("malloc");
+    memset(g_tp.chunk, 'x', g_tp.n);
+    static tw_end ends[2];
+    for (int i = 0; i < 2; i++) {
+        ends[i].total = 0;
+        ends[i].stream = open_stream(&ends[i].h, fds[i], true, &ends[i]);
+    }
+
+    uint64_t start = peer_now_ns();
+    g_tp.deadline = start + peer_duration_ns;
+    for (int i = 0; i < 2; i++) {
+        tw_write_next(&ends[i]);
+        check(uv_read_start(ends[i].stream, tp_alloc_cb, tw_read_cb), "uv_read_start");
+    }
+    uv_run(&g_loop, UV_RUN_DEFAULT);
+    finish_loop();
+    free(g_tp.chunk);
+
+    peer_print_result(w->name, IMPL, chunk, "bytes_per_s", "B/s",
+                      (double)(ends[0].total + ends[1].total) /
+                          peer_seconds_since(start, g_tp.end),
+                      0);
+    return 0;
+}
+
 /* ---------------------------------------------------------------------------
  * Timers.
  */
@@ -441,6 +536,459 @@ static int w_timer_fire(const peer_workload *w, long param)
     return 0;
 }
 
+/* uv_timer_start's timeout for an absolute peer_now_ns() expiry: whole
+ * milliseconds, rounded up (libuv's timers count ms from the loop time). */
+static uint64_t ms_until(uint64_t expiry)
+{
+    uint64_t now = peer_now_ns();
+    return expiry > now ? (expiry - now + 999999u) / 1000000u : 0;
+}
+
+static peer_hist g_late;
+static uint64_t g_deadline;
+
+static void print_lateness(const char *name, long param)
+{
+    peer_print_result(name, IMPL, param, "lateness_p50", "us",
+                      peer_hist_quantile_ns(&g_late, 0.50) / 1e3, 3);
+    peer_print_result(name, IMPL, param, "lateness_p99", "us",
+                      peer_hist_quantile_ns(&g_late, 0.99) / 1e3, 3);
+    peer_print_result(name, IMPL, param, "lateness_max", "us",
+                      (double)(g_late.count ? g_late.max_ns : 0) / 1e3, 3);
+}
+
+/* timer_concurrent: n uv_timer_t, each periodic (10 ms, its own phase),
+ * restarted from its callback for the next absolute expiry. */
+#define TC_PERIOD 10000000u
+
+typedef struct periodic {
+    uv_timer_t timer;
+    uint64_t expiry;
+} periodic;
+
+static void periodic_cb(uv_timer_t *t)
+{
+    periodic *p = (periodic *)t;
+    uint64_t now = peer_now_ns();
+    peer_hist_record(&g_late, now > p->expiry ? now - p->expiry : 0);
+    g_fire_count++;
+    p->expiry += TC_PERIOD;
+    if (p->expiry < g_deadline)
+        check(uv_timer_start(t, periodic_cb, ms_until(p->expiry), 0), "uv_timer_start");
+}
+
+static int w_timer_concurrent(const peer_workload *w, long n)
+{
+    check(uv_loop_init(&g_loop), "uv_loop_init");
+    periodic *ps = calloc((size_t)n, sizeof *ps);
+    if (!ps)
+        peer_die("calloc");
+    peer_hist_reset(&g_late);
+    g_fire_count = 0;
+    uint64_t start = peer_now_ns();
+    g_deadline = start + peer_duration_ns;
+    for (long i = 0; i < n; i++) {
+        check(uv_timer_init(&g_loop, &ps[i].timer), "uv_timer_init");
+        ps[i].expiry = start + TC_PERIOD / 10 + (uint64_t)i * TC_PERIOD / (uint64_t)n;
+        check(uv_timer_start(&ps[i].timer, periodic_cb, ms_until(ps[i].expiry), 0),
+              "uv_timer_start");
+    }
+    uv_run(&g_loop, UV_RUN_DEFAULT);
+    uint64_t end = peer_now_ns();
+    finish_loop();
+    free(ps);
+    peer_print_rate(w->name, IMPL, n, g_fire_count, start, end);
+    print_lateness(w->name, n);
+    return 0;
+}
+
+/* starvation: a storm of 16 uv_idle_t handles (libuv's closest thing to a
+ * handler that re-posts itself: each idle callback runs once per loop
+ * iteration while it is started), a 1 ms periodic timer recording its
+ * lateness and a 64 B Unix ping-pong, on one loop.  With an idle handle
+ * active the loop polls with a zero timeout on every iteration, so the
+ * timer and the sockets are served between any two storm callbacks of the
+ * same handle: libuv cannot starve them, by construction. */
+static struct {
+    uv_idle_t storm[16];
+    uv_timer_t timer;
+    uint64_t end, expiry, handlers;
+    bool over;
+    int active;
+} g_st;
+
+static void st_part_done(void)
+{
+    if (--g_st.active == 0)
+        uv_stop(&g_loop);
+}
+
+static void st_idle_cb(uv_idle_t *h)
+{
+    ++g_st.handlers;
+    if (g_st.over) {
+        uv_idle_stop(h);
+        return;
+    }
+    if ((g_st.handlers & 255u) == 0 && peer_now_ns() >= g_st.end) {
+        g_st.over = true;
+        uv_idle_stop(h);
+        st_part_done();
+    }
+}
+
+static void st_tick_cb(uv_timer_t *t)
+{
+    uint64_t now = peer_now_ns();
+    peer_hist_record(&g_late, now > g_st.expiry ? now - g_st.expiry : 0);
+    g_st.expiry += 1000000u;
+    if (g_st.expiry > g_st.end) {
+        st_part_done();
+        return;
+    }
+    check(uv_timer_start(t, st_tick_cb, ms_until(g_st.expiry), 0), "uv_timer_start");
+}
+
+static int w_starvation(const peer_workload *w, long param)
+{
+    (void)param;
+    int fds[2];
+    peer_unix_pair(fds);
+    check(uv_loop_init(&g_loop), "uv_loop_init");
+    peer_hist_reset(&g_late);
+    g_pp.n = 64;
+    memset(g_pp.out, 'P', sizeof g_pp.out);
+    peer_hist_reset(&g_pp.hist);
+    g_pp.on_done = st_part_done;
+    g_pp.client.stream = open_stream(&g_pp.client.h, fds[0], false, &g_pp.client);
+    g_pp.server.stream = open_stream(&g_pp.server.h, fds[1], false, &g_pp.server);
+    check(uv_read_start(g_pp.client.stream, pp_alloc_cb, pp_client_read_cb), "uv_read_start");
+    check(uv_read_start(g_pp.server.stream, pp_alloc_cb, pp_server_read_cb), "uv_read_start");
+    check(uv_timer_init(&g_loop, &g_st.timer), "uv_timer_init");
+    for (int i = 0; i < 16; i++)
+        check(uv_idle_init(&g_loop, &g_st.storm[i]), "uv_idle_init");
+
+    uint64_t start = peer_now_ns();
+    g_st.end = g_pp.deadline = start + peer_duration_ns;
+    g_st.expiry = start + 1000000u;
+    g_st.active = 3;
+    check(uv_timer_start(&g_st.timer, st_tick_cb, ms_until(g_st.expiry), 0), "uv_timer_start");
+    pp_client_send();
+    for (int i = 0; i < 16; i++)
+        check(uv_idle_start(&g_st.storm[i], st_idle_cb), "uv_idle_start");
+    uv_run(&g_loop, UV_RUN_DEFAULT);
+    uint64_t end = peer_now_ns();
+    finish_loop();
+    peer_print_rate(w->name, IMPL, 0, g_st.handlers, start, end);
+    print_lateness(w->name, 0);
+    peer_hist_print_rtt(&g_pp.hist, w->name, IMPL, 0);
+    return 0;
+}
+
+/* ---------------------------------------------------------------------------
+ * Several connections on one loop: pingpong_concurrent (each client sends
+ * again as soon as its echo is in) and fanout (every client sends at the
+ * start of a cycle; the last echo in ends the cycle).  64 B messages; each
+ * server end echoes what it reads.
+ */
+#define MC_MSG 64
+
+typedef struct mc_end {
+    stream_storage h;
+    uv_stream_t *stream;
+    uv_write_t req;
+    size_t got;
+    char buf[MC_MSG];
+    struct mc_pair *pair;
+} mc_end;
+
+typedef struct mc_pair {
+    mc_end client, server;
+    uint64_t t0;
+    bool done;
+} mc_pair;
+
+static struct {
+    mc_pair *pairs;
+    long n, left;
+    bool fanout;
+    uint64_t start, deadline, end, ops, cycle_start;
+    peer_hist hist;
+    char out[MC_MSG];
+} g_mc;
+
+static void mc_alloc_cb(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
+{
+    (void)suggested;
+    mc_end *e = h->data;
+    *buf = uv_buf_init(e->buf + e->got, (unsigned)(MC_MSG - e->got));
+}
+
+static void mc_write_cb(uv_write_t *req, int status)
+{
+    (void)req;
+    if (status < 0 && status != UV_ECANCELED)
+        check(status, "uv_write");
+}
+
+static void mc_send(mc_end *e, char *data)
+{
+    uv_buf_t b = uv_buf_init(data, MC_MSG);
+    check(uv_write(&e->req, e->stream, &b, 1, mc_write_cb), "uv_write");
+}
+
+static void mc_client_send(mc_pair *p)
+{
+    p->t0 = peer_now_ns();
+    mc_send(&p->client, g_mc.out);
+}
+
+static void mc_start_cycle(void)
+{
+    g_mc.cycle_start = peer_now_ns();
+    g_mc.left = g_mc.n;
+    for (long i = 0; i < g_mc.n; i++)
+        mc_client_send(&g_mc.pairs[i]);
+}
+
+/* True once a whole message is in. */
+static bool mc_read(mc_end *e, ssize_t nread)
+{
+    if (nread < 0)
+        check((int)nread, "read");
+    e->got += (size_t)nread;
+    if (e->got < MC_MSG)
+        return false;
+    e->got = 0;
+    return true;
+}
+
+static void mc_server_read_cb(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
+{
+    (void)buf;
+    mc_end *e = s->data;
+    if (mc_read(e, nread))
+        mc_send(e, e->buf);
+}
+
+static void mc_client_read_cb(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
+{
+    (void)buf;
+    mc_end *e = s->data;
+    if (!mc_read(e, nread))
+        return;
+    mc_pair *p = e->pair;
+    uint64_t now = peer_now_ns();
+    if (g_mc.fanout) {
+        if (--g_mc.left > 0)
+            return;
+        peer_hist_record(&g_mc.hist, now - g_mc.cycle_start);
+        g_mc.ops++;
+        if (now >= g_mc.deadline) {
+            g_mc.end = now;
+            uv_stop(&g_loop);
+            return;
+        }
+        mc_start_cycle();
+        return;
+    }
+    peer_hist_record(&g_mc.hist, now - p->t0);
+    g_mc.ops++;
+    if (now >= g_mc.deadline) {
+        p->done = true;
+        if (--g_mc.left == 0) {
+            g_mc.end = now;
+            uv_stop(&g_loop);
+        }
+        return;
+    }
+    mc_client_send(p);
+}
+
+/* pingpong_concurrent (arg 0) and fanout (arg 1): param connections. */
+static int w_multi(const peer_workload *w, long n)
+{
+    check(uv_loop_init(&g_loop), "uv_loop_init");
+    g_mc.fanout = w->arg != 0;
+    g_mc.n = n;
+    g_mc.ops = 0;
+    g_mc.pairs = calloc((size_t)n, sizeof *g_mc.pairs);
+    if (!g_mc.pairs)
+        peer_die("calloc");
+    memset(g_mc.out, 'P', sizeof g_mc.out);
+    peer_hist_reset(&g_mc.hist);
+    for (long i = 0; i < n; i++) {
+        mc_pair *p = &g_mc.pairs[i];
+        int fds[2];
+        peer_tcp_pair(fds, false);
+        p->client.pair = p->server.pair = p;
+        p->client.stream = open_stream(&p->client.h, fds[0], true, &p->client);
+        p->server.stream = open_stream(&p->server.h, fds[1], true, &p->server);
+        check(uv_read_start(p->client.stream, mc_alloc_cb, mc_client_read_cb), "uv_read_start");
+        check(uv_read_start(p->server.stream, mc_alloc_cb, mc_server_read_cb), "uv_read_start");
+    }
+    g_mc.start = peer_now_ns();
+    g_mc.deadline = g_mc.start + peer_duration_ns;
+    if (g_mc.fanout) {
+        mc_start_cycle();
+    } else {
+        g_mc.left = n;
+        for (long i = 0; i < n; i++)
+            mc_client_send(&g_mc.pairs[i]);
+    }
+    uv_run(&g_loop, UV_RUN_DEFAULT);
+    finish_loop();
+    free(g_mc.pairs);
+    peer_print_rate(w->name, IMPL, n, g_mc.ops, g_mc.start, g_mc.end);
+    if (g_mc.fanout) {
+        peer_print_result(w->name, IMPL, n, "rtt_p50", "us",
+                          peer_hist_quantile_ns(&g_mc.hist, 0.50) / 1e3, 3);
+        peer_print_result(w->name, IMPL, n, "rtt_p99", "us",
+                          peer_hist_quantile_ns(&g_mc.hist, 0.99) / 1e3, 3);
+    } else {
+        peer_hist_print_rtt(&g_mc.hist, w->name, IMPL, n);
+    }
+    return 0;
+}
+
+/* ---------------------------------------------------------------------------
+ * accept_churn: uv_listen on 127.0.0.1, and per connection: uv_tcp_connect
+ * and uv_accept (either may come first), 1 byte written by the client
+ * (SO_LINGER 0, as the kit) and read on the accepted handle, both handles
+ * uv_close'd; the next connection starts once both close callbacks ran.
+ */
+static struct {
+    uv_tcp_t listener, client, server;
+    uv_connect_t creq;
+    uv_write_t wreq;
+    struct sockaddr_in addr;
+    int joined, closing;
+    bool pending_accept, cycling;
+    char byte, got;
+    uint64_t count, deadline, end;
+} g_ac;
+
+static void ac_cycle(void);
+
+static void ac_closed(uv_handle_t *h)
+{
+    (void)h;
+    if (--g_ac.closing > 0)
+        return;
+    uint64_t now = peer_now_ns();
+    if (++g_ac.count, now >= g_ac.deadline) {
+        g_ac.end = now;
+        uv_close((uv_handle_t *)&g_ac.listener, NULL);
+        return;
+    }
+    ac_cycle();
+}
+
+static void ac_alloc_cb(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
+{
+    (void)h;
+    (void)suggested;
+    *buf = uv_buf_init(&g_ac.got, 1);
+}
+
+static void ac_read_cb(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
+{
+    (void)s;
+    (void)buf;
+    if (nread == 0)
+        return;
+    if (nread != 1)
+        check(nread < 0 ? (int)nread : UV_EIO, "accept_churn read");
+    g_ac.closing = 2;
+    uv_close((uv_handle_t *)&g_ac.client, ac_closed);
+    uv_close((uv_handle_t *)&g_ac.server, ac_closed);
+}
+
+static void ac_write_cb(uv_write_t *req, int status)
+{
+    (void)req;
+    if (status < 0 && status != UV_ECANCELED)
+        check(status, "accept_churn write");
+}
+
+static void ac_join(void)
+{
+    if (++g_ac.joined < 2)
+        return;
+    uv_buf_t b = uv_buf_init(&g_ac.byte, 1);
+    check(uv_write(&g_ac.wreq, (uv_stream_t *)&g_ac.client, &b, 1, ac_write_cb), "uv_write");
+    check(uv_read_start((uv_stream_t *)&g_ac.server, ac_alloc_cb, ac_read_cb), "uv_read_start");
+}
+
+static void ac_accept(void)
+{
+    check(uv_tcp_init(&g_loop, &g_ac.server), "uv_tcp_init");
+    check(uv_accept((uv_stream_t *)&g_ac.listener, (uv_stream_t *)&g_ac.server), "uv_accept");
+    ac_join();
+}
+
+static void ac_connection_cb(uv_stream_t *l, int status)
+{
+    (void)l;
+    check(status, "accept_churn listen");
+    /* A connection that arrives before its cycle wants it waits. */
+    if (!g_ac.cycling || g_ac.joined == 2 || g_ac.pending_accept) {
+        g_ac.pending_accept = true;
+        return;
+    }
+    ac_accept();
+}
+
+static void ac_connect_cb(uv_connect_t *req, int status)
+{
+    (void)req;
+    check(status, "accept_churn connect");
+    ac_join();
+}
+
+static void ac_cycle(void)
+{
+    g_ac.joined = 0;
+    g_ac.cycling = true;
+    check(uv_tcp_init(&g_loop, &g_ac.client), "uv_tcp_init");
+    /* SO_LINGER 0 needs the socket: open it first, as the kit does. */
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+        peer_die("socket");
+    struct linger lg = {1, 0};
+    if (setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof lg) < 0)
+        peer_die("setsockopt(SO_LINGER)");
+    check(uv_tcp_open(&g_ac.client, fd), "uv_tcp_open");
+    check(uv_tcp_connect(&g_ac.creq, &g_ac.client, (const struct sockaddr *)&g_ac.addr,
+                         ac_connect_cb),
+          "uv_tcp_connect");
+    if (g_ac.pending_accept) {
+        g_ac.pending_accept = false;
+        ac_accept();
+    }
+}
+
+static int w_accept_churn(const peer_workload *w, long param)
+{
+    (void)param;
+    check(uv_loop_init(&g_loop), "uv_loop_init");
+    check(uv_tcp_init(&g_loop, &g_ac.listener), "uv_tcp_init");
+    check(uv_ip4_addr("127.0.0.1", 0, &g_ac.addr), "uv_ip4_addr");
+    check(uv_tcp_bind(&g_ac.listener, (const struct sockaddr *)&g_ac.addr, 0), "uv_tcp_bind");
+    int len = sizeof g_ac.addr;
+    check(uv_tcp_getsockname(&g_ac.listener, (struct sockaddr *)&g_ac.addr, &len),
+          "uv_tcp_getsockname");
+    check(uv_listen((uv_stream_t *)&g_ac.listener, 128, ac_connection_cb), "uv_listen");
+    g_ac.byte = 'X';
+    uint64_t start = peer_now_ns();
+    g_ac.deadline = start + peer_duration_ns;
+    ac_cycle();
+    uv_run(&g_loop, UV_RUN_DEFAULT);
+    finish_loop();
+    peer_print_rate(w->name, IMPL, 0, g_ac.count, start, g_ac.end);
+    return 0;
+}
+
 /* ---------------------------------------------------------------------------
  * Command line.
  */
@@ -457,6 +1005,13 @@ static const peer_workload g_workloads[] = {
     {"throughput_oneway", w_throughput_oneway, 0, NULL},
     {"timer_schedule_cancel", w_timer_schedule_cancel, 0, NULL},
     {"timer_fire", w_timer_fire, 0, NULL},
+    {"throughput_twoway", w_throughput_twoway, 0, NULL},
+    {"timer_concurrent", w_timer_concurrent, 0, NULL},
+    {"starvation", w_starvation, 0, NULL},
+    {"post_concurrent", NULL, 0, "a uv_loop_t is run by one thread only"},
+    {"pingpong_concurrent", w_multi, 0, NULL},
+    {"fanout", w_multi, 1, NULL},
+    {"accept_churn", w_accept_churn, 0, NULL},
 };
 
 int main(int argc, char **argv)
