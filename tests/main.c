@@ -65,6 +65,7 @@ static const struct {
     {"property_budget_doubles_when_fully_spent_e2e", "needs a second thread in the reactor"},
     {"signal_wait_completes_while_two_threads_run", "runs the scheduler on 2 threads"},
     {"socket_200_sockets_driven_by_2_threads", "runs the scheduler on 2 threads"},
+    {"socket_transfer_64mib_both_ways_tcp_checksummed", "runs the scheduler on 2 threads"},
     {"timer_new_earliest_interrupts_blocked_reactor", "starts a timer from another thread"},
     {"resolver_", "the resolver is refused (-ENOTSUP): its helper threads post"},
 };
