@@ -67,6 +67,7 @@ static const struct {
     {"socket_200_sockets_driven_by_2_threads", "runs the scheduler on 2 threads"},
     {"socket_transfer_64mib_both_ways_tcp_checksummed", "runs the scheduler on 2 threads"},
     {"timer_new_earliest_interrupts_blocked_reactor", "starts a timer from another thread"},
+    {"trace_starvation_run_passes_checks", "the traced workload runs the scheduler on 3 threads"},
     {"resolver_", "the resolver is refused (-ENOTSUP): its helper threads post"},
 };
 
