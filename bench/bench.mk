@@ -29,7 +29,9 @@ BENCH_BUDGET_VARIANTS := $(addprefix budget-,$(subst $(comma), ,$(BENCH_BUDGET))
 
 # What WORKLOAD= and VARIANT= select (comma lists; empty: everything).
 BENCH_SEL_WORKLOADS := $(if $(WORKLOAD),$(filter $(subst $(comma), ,$(WORKLOAD)),$(BENCH_WORKLOADS)),$(BENCH_WORKLOADS))
-BENCH_SEL_VARIANTS := $(if $(VARIANT),$(filter $(subst $(comma), ,$(VARIANT)),$(VARIANTS)),$(VARIANTS))
+# The io_uring scheduler (uring/) runs beside ref and the variants.
+BENCH_VARIANT_LIST := $(VARIANTS) uring
+BENCH_SEL_VARIANTS := $(if $(VARIANT),$(filter $(subst $(comma), ,$(VARIANT)),$(BENCH_VARIANT_LIST)),$(BENCH_VARIANT_LIST))
 BENCH_SEL_BUDGETS := $(if $(filter budget_sweep,$(BENCH_SEL_WORKLOADS)),$(if $(VARIANT),$(filter $(subst $(comma), ,$(VARIANT)),$(BENCH_BUDGET_VARIANTS)),$(BENCH_BUDGET_VARIANTS)))
 
 BENCH_PROGS := \
@@ -64,7 +66,7 @@ bench: deps-bench
 	$(Q)$(MAKE) --no-print-directory -k -j$(BENCH_JOBS) BUDGET=$(BENCH_BUDGET) \
 	    WORKLOAD='$(WORKLOAD)' VARIANT='$(VARIANT)' bench-programs || \
 	    echo "bench: some programs did not build (errors above); the report lists each gap"
-	$(Q)BENCH_VARIANTS='$(VARIANTS)' BENCH_BUDGET_VARIANTS='$(BENCH_BUDGET_VARIANTS)' \
+	$(Q)BENCH_VARIANTS='$(BENCH_VARIANT_LIST)' BENCH_BUDGET_VARIANTS='$(BENCH_BUDGET_VARIANTS)' \
 	    BENCH_PEERS='$(notdir $(PEER_BINS))' FULL='$(FULL)' WORKLOAD='$(WORKLOAD)' \
 	    VARIANT='$(VARIANT)' bench/run.sh
 

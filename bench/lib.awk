@@ -64,6 +64,7 @@ function impl_kind(impl) {
     if (impl == "floor" || impl == "floor-uring") return "floor"
     if (impl == "asio" || impl == "libuv" || impl == "libevent" || impl ~ /^tokio-/) return "peer"
     if (impl ~ /^budget-/) return "budget"
+    if (impl == "uring") return "backend"
     return "variant"
 }
 

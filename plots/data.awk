@@ -14,14 +14,14 @@
 BEGIN {
     load_summary(summary)
     colour["ref"] = 1; colour["variant"] = 2; colour["budget"] = 3
-    colour["peer"] = 4; colour["floor"] = 5
+    colour["peer"] = 4; colour["floor"] = 5; colour["backend"] = 2
     list = outdir "/figures.list"
     printf "" > list
     bars()
     scaling("post_threads"); scaling("post_concurrent")
     budget()
     for (i = 1; i <= NIMPL; i++)
-        if (impl_kind(IMPL[i]) == "variant") ratios(IMPL[i])
+        if (impl_kind(IMPL[i]) == "variant" || impl_kind(IMPL[i]) == "backend") ratios(IMPL[i])
     close(list)
 }
 
@@ -29,7 +29,7 @@ BEGIN {
 function rank(impl,    k, base) {
     k = impl_kind(impl)
     if (k == "ref") return 0
-    if (k == "variant") return 1000 + implpos(impl)
+    if (k == "variant" || k == "backend") return 1000 + implpos(impl)
     if (k == "budget") { base = impl; sub(/^budget-/, "", base); return 2000 + base }
     if (k == "peer") return 3000 + implpos(impl)
     return 4000

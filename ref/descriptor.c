@@ -134,24 +134,26 @@ void register_op(sl_socket *sock, io_op *op, io_op **slot, bool *ready_flag,
     descriptor_state *d = &sock->desc;
     sl_work_started(s);
     desc_lock(d);
-    bool io_done = false;
-    if (*ready_flag) { /* consume the cached edge first */
-        *ready_flag = false;
-        io_perform(op);
-        io_done = !would_block(op);
-        if (!io_done)
-            op->errn = 0;
-    }
     /* A cancel that ran while this op was being started, and only that
      * one: a mark left for an earlier op (already completed when the
      * cancel ran) has another generation.  Upstream 6e759c2 keeps a plain
      * flag, which a cancel also sets for an op whose completion is already
      * queued; nothing clears it, and it cancels the next op of that kind
-     * that parks (defect fixed here). */
+     * that parks (defect fixed here).  Checked before the cached edge is
+     * used: a cancelled op does no I/O (upstream performs it first and
+     * then reports the op cancelled, its bytes read or sent). */
     if (*cancel_gen != 0 &&
         *cancel_gen == atomic_load_explicit(&op->gen, memory_order_relaxed))
         atomic_store_explicit(&op->cancelled, true, memory_order_relaxed);
     *cancel_gen = 0;
+    bool io_done = false;
+    if (*ready_flag && !atomic_load_explicit(&op->cancelled, memory_order_relaxed)) {
+        *ready_flag = false; /* consume the cached edge */
+        io_perform(op);
+        io_done = !would_block(op);
+        if (!io_done)
+            op->errn = 0;
+    }
     if (io_done || atomic_load_explicit(&op->cancelled, memory_order_acquire)) {
         desc_unlock(d);
         sl_post(s, &op->op);

@@ -120,6 +120,7 @@ typedef struct thread_context {
     int inline_budget_max;         /* M11: the current cap */
     bool unassisted;               /* M12 */
     size_t invoked;                /* handlers invoked by this run call */
+    bool polled;                   /* this call has made a reactor pass */
     /* Inline completions waiting for the current handler to return.  The
      * C++ resumes the coroutine by symmetric transfer, which never deepens
      * the stack; in C the completion is a callback, so instead of calling

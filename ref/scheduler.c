@@ -359,10 +359,18 @@ static void hand_off_outer_frame(sl_scheduler *s, thread_context *outer)
                                   memory_order_relaxed);
     outer->private_outstanding_work = 0;
     hand_off_batch(s, outer);
-    if (op_queue_empty(&outer->private_queue))
+    /* Completions the outer handler started inline (they would run when it
+     * returns) are handed on too, each counted as posted work. */
+    long inline_n = 0;
+    for (sl_op *op = outer->inline_ops.head; op; op = op->next)
+        ++inline_n;
+    if (inline_n)
+        atomic_fetch_add_explicit(&s->outstanding_work, inline_n, memory_order_relaxed);
+    if (op_queue_empty(&outer->private_queue) && inline_n == 0)
         return;
     sched_lock(s);
     op_queue_splice(&s->completed_ops, &outer->private_queue);
+    op_queue_splice(&s->completed_ops, &outer->inline_ops);
     sched_unlock(s);
 }
 
@@ -557,10 +565,10 @@ static void run_task(sl_scheduler *s, thread_context *ctx, long timeout_us,
         timeout_ms = 0;
     else if (timeout_us < 0)
         timeout_ms = -1;
-    else if (timeout_us >= (long)INT_MAX / 1000 * 1000)
-        timeout_ms = INT_MAX / 1000 * 1000;
+    else if (timeout_us / 1000 >= INT_MAX)
+        timeout_ms = INT_MAX; /* about 24.8 days: do_one waits again */
     else
-        timeout_ms = (int)((timeout_us + 999) / 1000);
+        timeout_ms = (int)(timeout_us / 1000 + (timeout_us % 1000 != 0));
 
     if (mutex_held)
         sched_unlock(s);
@@ -711,12 +719,13 @@ static long remaining_us(const struct timespec *d)
 {
     struct timespec now;
     clock_gettime(CLOCK_MONOTONIC, &now);
-    long long ns = (long long)(d->tv_sec - now.tv_sec) * 1000000000LL +
-                   (d->tv_nsec - now.tv_nsec);
+    long long sec = (long long)d->tv_sec - (long long)now.tv_sec;
+    if (sec > LONG_MAX / 1000000 - 1)
+        return LONG_MAX; /* a deadline this far away: as good as never */
+    long long ns = sec * 1000000000LL + (d->tv_nsec - now.tv_nsec);
     if (ns <= 0)
         return 0;
-    long long us = (ns + 999) / 1000;
-    return us > LONG_MAX ? LONG_MAX : (long)us;
+    return (long)((ns + 999) / 1000);
 }
 
 #ifndef SL_VARIANT_DO_ONE
@@ -724,7 +733,9 @@ static long remaining_us(const struct timespec *d)
  * op was run (a handler, or an internal descriptor run that may have
  * completed nothing; the mutex state is returned in *held), false when the
  * call should return (stopped, no work, the poll found nothing, or the
- * deadline passed; mutex held).
+ * deadline passed; mutex held).  ctx->polled: this call has made a reactor
+ * pass with nothing else queued; a poll makes one such pass per call, so
+ * readiness edges that complete nothing cannot keep it going.
  *
  * `timeout_us`: < 0 blocks, 0 polls, > 0 waits until `deadline`.
  *
@@ -742,7 +753,6 @@ static long remaining_us(const struct timespec *d)
 static bool do_one(sl_scheduler *s, long timeout_us, const struct timespec *deadline,
                    thread_context *ctx, bool *held)
 {
-    bool polled = false;
     for (;;) {
         if (s->stopped)
             return false;
@@ -760,19 +770,23 @@ static bool do_one(sl_scheduler *s, long timeout_us, const struct timespec *dead
                 task_timeout_us = 0;
             } else if (atomic_load_explicit(&s->outstanding_work, memory_order_acquire) ==
                            0 ||
-                       (timeout_us == 0 && polled)) {
+                       (timeout_us == 0 && ctx->polled)) {
                 op_queue_push(&s->completed_ops, &s->task_op);
                 return false;
             } else if (timeout_us > 0) {
+                /* A deadline already passed still gets the poll's one
+                 * zero-timeout pass: what was ready at the call runs. */
                 task_timeout_us = remaining_us(deadline);
-                if (task_timeout_us <= 0) {
+                if (task_timeout_us <= 0 && ctx->polled) {
                     op_queue_push(&s->completed_ops, &s->task_op);
                     return false;
                 }
+                if (task_timeout_us < 0)
+                    task_timeout_us = 0;
             } else {
                 task_timeout_us = timeout_us; /* -1 blocks, 0 polls */
             }
-            polled = true;
+            ctx->polled = true;
             s->task_interrupted = task_timeout_us == 0;
             /* seq_cst: pairs with timers_earliest_changed. */
             atomic_store_explicit(&s->task_running, true, memory_order_seq_cst);
@@ -1032,6 +1046,16 @@ static void destroy_queued_ops(sl_scheduler *s)
     sched_unlock(s);
 }
 
+static void shutdown_services(sl_scheduler *s)
+{
+    socket_service_shutdown(s);
+    destroy_queued_ops(s);
+    signal_service_shutdown(s);
+    resolver_service_shutdown(s);
+    timer_service_shutdown(s);
+    destroy_queued_ops(s);
+}
+
 void sl_scheduler_shutdown(sl_scheduler *s)
 {
     if (s->shut_down)
@@ -1044,12 +1068,7 @@ void sl_scheduler_shutdown(sl_scheduler *s)
      * threads may still post a completion while it shuts down, so the
      * queue is destroyed once more at the end (upstream's shutdown leaves
      * such a late post to the scheduler's destructor). */
-    socket_service_shutdown(s);
-    destroy_queued_ops(s);
-    signal_service_shutdown(s);
-    resolver_service_shutdown(s);
-    timer_service_shutdown(s);
-    destroy_queued_ops(s);
+    shutdown_services(s);
 
     sched_lock(s);
     signal_all(s);
@@ -1062,6 +1081,9 @@ void sl_scheduler_destroy(sl_scheduler *s)
     if (!s)
         return;
     sl_scheduler_shutdown(s);
+    /* Anything started between shutdown and now (a post, a timer wait, a
+     * socket) gets its destroy hook: never its handler, never dropped. */
+    shutdown_services(s);
     resolver_service_destroy(s);
     signal_service_destroy(s);
     socket_service_destroy(s);

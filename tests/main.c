@@ -2,7 +2,8 @@
  * them against the build this binary was linked with, printing the
  * build's name first so a log says which build failed.
  *
- *   build/<build>/tests [NAME-GLOB]   run all tests, or those matching
+ *   build/<build>/tests [NAME-GLOB[,NAME-GLOB...]]   run all tests, or
+ *                                   those matching any of the globs
  *
  * A watchdog thread fails a test that runs longer than SL_TEST_TIMEOUT
  * seconds (default 120): it names the test, prints every thread's stack
@@ -10,6 +11,7 @@
  * up as a failure that says where the threads are stuck. */
 #include "common.h"
 
+#include <fnmatch.h>
 #include <signal.h>
 #include <unistd.h>
 
@@ -139,8 +141,27 @@ int main(int argc, char **argv)
     pthread_t wd;
     pthread_create(&wd, NULL, watchdog, &limit);
     pthread_detach(wd);
-    if (argc > 1)
+    /* Several globs: keep the tests that match any of them. */
+    static struct CMUnitTest chosen[sizeof tests / sizeof *tests];
+    size_t n = sizeof tests / sizeof *tests;
+    const struct CMUnitTest *run = tests;
+    if (argc > 1 && strchr(argv[1], ',')) {
+        size_t k = 0;
+        for (size_t i = 0; i < n; ++i) {
+            char globs[1024];
+            snprintf(globs, sizeof globs, "%s", argv[1]);
+            for (char *save, *g = strtok_r(globs, ",", &save); g;
+                 g = strtok_r(NULL, ",", &save))
+                if (fnmatch(g, tests[i].name, 0) == 0) {
+                    chosen[k++] = tests[i];
+                    break;
+                }
+        }
+        run = chosen;
+        n = k;
+    } else if (argc > 1) {
         cmocka_set_test_filter(argv[1]);
+    }
 #if defined(SL_TRACE)
     const char *kind = "trace";
 #elif defined(__SANITIZE_ADDRESS__)
@@ -152,5 +173,18 @@ int main(int argc, char **argv)
 #endif
     printf("== schedlab suite: build %s (%s) ==\n", sl_variant_name(), kind);
     fflush(stdout);
-    return cmocka_run_group_tests_name(sl_variant_name(), tests, NULL, NULL);
+    /* The io_uring builds need a usable io_uring (kernel, sysctl
+     * io_uring_disabled, seccomp): without one, one line says so. */
+    if (backend_is_uring()) {
+        sl_scheduler *probe;
+        int r = sl_scheduler_create(&probe);
+        if (r < 0) {
+            printf("schedlab: suite skipped on %s: io_uring unavailable "
+                   "(sl_scheduler_create: %s)\n",
+                   sl_variant_name(), strerror(-r));
+            return 0;
+        }
+        sl_scheduler_destroy(probe);
+    }
+    return _cmocka_run_group_tests(sl_variant_name(), run, n, NULL, NULL);
 }

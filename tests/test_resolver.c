@@ -185,13 +185,13 @@ void resolver_completion_is_posted_back_to_scheduler_thread(void **state)
     assert_int_equal(l.status, 0);
     assert_true(pthread_equal(l.thread, pthread_self()));
     assert_true(l.on_scheduler_thread);
-    if (HAVE_STATS()) {
-        sl_stats st;
-        sl_stats_read(s, &st);
-        assert_true(st.post_shared >= 1);
-    }
+    sl_stats st;
+    sl_stats_read(s, &st);
     freeaddrinfo(l.res);
     sl_scheduler_destroy(s);
+    if (!HAVE_STATS())
+        skip(); /* the shared-queue post is seen through the counters */
+    assert_true(st.post_shared >= 1);
 }
 
 void resolver_cancel_runs_handler_once_with_ecanceled(void **state)

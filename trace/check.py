@@ -219,10 +219,13 @@ def main():
     results.append(("reactor_exclusive", ok, True, detail))
 
     storm = sltrace.storm_window(trace)
+    # The io_uring scheduler (uring) has no sentinel, yet drains due timers
+    # before every handler: timers fire in the storm there.
+    uring = (variant or "").startswith("uring")
     interval = sltrace.variant_has_event_interval(variant)
     expected = {"reactor_each_pass": sentinel and not interval,
                 "storm_starves_reactor": not sentinel,
-                "timers_fire_in_storm": sentinel}
+                "timers_fire_in_storm": sentinel or uring}
     if storm is None:
         for name in expected:
             results.append((name, None, expected[name],
