@@ -287,6 +287,8 @@ check bug-hook-no-interrupt     deadlock  safety   "-DNW=1 -DTIMER_ARM -DNEXT=1 
 check bug-no-stale-flush        deadlock  safety   "-DNW=1 -DTIMER_ARM -DNEXT=1 -DBUG_NO_STALE_FLUSH" "reactor ignores timerfd_stale"
 check bug-hook-tso              deadlock  safety   "-DNW=1 -DTIMER_ARM -DNEXT=1 -DTSO" "hook with release/acquire: load passes store"
 check bug-hook-tso-live-nw2     cycle     all_run  "-DNW=2 -DTIMER_ARM -DNEXT=0 -DTSO" "hook with release/acquire: load passes store"
+check hook-interrupts-tso       holds     safety   "-DNW=1 -DTIMER_ARM -DNEXT=1 -DTSO -DHOOK_INTERRUPTS" "upstream 8199f3c's hook: the race gone by design"
+check hook-interrupts-tso-live-nw2 holds   all_run  "-DNW=2 -DTIMER_ARM -DNEXT=0 -DTSO -DHOOK_INTERRUPTS" "upstream 8199f3c's hook: the race gone by design"
 check bug-wait-count-late       assertion safety   "-DNW=1 -DTIMER_ARM -DNEXT=0 -DWAIT_COUNT_LATE" "timer wait counted after it is visible"
 
 wait

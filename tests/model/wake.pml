@@ -23,6 +23,8 @@
  *   ASIO_CASCADE      the cascade after popping a handler uses the full wake
  *                     policy (may interrupt the reactor), as Asio does
  *   GATED_STOP        stop writes the eventfd only for a blocked reactor (Asio)
+ *   HOOK_INTERRUPTS   the earliest-expiry hook always interrupts the reactor,
+ *                     loading nothing (upstream 8199f3c)
  *   TSO, WAIT_COUNT_LATE, BUG_*: seeded weaknesses, see below and run.sh.
  * Worker modes: MODE1..MODE3 (default MODE_RUN) pick the call each worker
  * makes.  Scenarios (default: an outside thread posts NEXT handlers under a
@@ -362,7 +364,12 @@ inline program_timerfd()
  * (or release/acquire, upstream's orders) the load may pass the store. */
 inline earliest_changed(tr)
 {
-#ifdef TSO
+#ifdef HOOK_INTERRUPTS
+	/* No load left to pass the store: the CAS in interrupt_reactor is a
+	 * full barrier, so even under TSO the store is visible first. */
+	timerfd_stale = true;
+	tr = true;
+#elif defined(TSO)
 	if
 	:: timerfd_stale = true; tr = task_running
 	:: tr = task_running; timerfd_stale = true   /* the store drains late */
