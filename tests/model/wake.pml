@@ -25,6 +25,9 @@
  *   GATED_STOP        stop writes the eventfd only for a blocked reactor (Asio)
  *   HOOK_INTERRUPTS   the earliest-expiry hook always interrupts the reactor,
  *                     loading nothing (upstream 8199f3c)
+ *   EVENT_INTERVAL    a thread that pops the sentinel with handlers queued
+ *                     puts it back EI_N times (default 2) before it polls
+ *                     (Tokio's event interval, counted in passes here)
  *   TSO, WAIT_COUNT_LATE, BUG_*: seeded weaknesses, see below and run.sh.
  * Worker modes: MODE1..MODE3 (default MODE_RUN) pick the call each worker
  * makes.  Scenarios (default: an outside thread posts NEXT handlers under a
@@ -57,6 +60,9 @@
 #define UPSTREAM_WAIT_ONE
 #endif
 
+#ifndef EI_N
+#define EI_N 2        /* EVENT_INTERVAL: passes let by between polls */
+#endif
 #ifndef NW
 #define NW 2          /* worker threads: 1 to 3 */
 #endif
@@ -428,6 +434,9 @@ proctype worker(byte me; byte mode)
 	bool once;      /* run_one, wait_one, poll_one */
 	bool dl;        /* the caller's deadline has passed */
 	bool polled;    /* this call has made a reactor pass (ctx->polled) */
+#ifdef EVENT_INTERVAL
+	byte ei_skips;  /* sentinel pops let pass since this thread's last poll */
+#endif
 	bool more;
 	bool ev_efd, ev_tfd, zero, tr;
 
@@ -462,6 +471,12 @@ do_one:
 		:: op == OP_SENT ->
 			op = OP_NONE;
 			more = (len(q) > 0);
+#ifdef EVENT_INTERVAL
+			if
+			:: more && ei_skips < EI_N -> ei_skips++; q!OP_SENT; goto do_one
+			:: else -> ei_skips = 0
+			fi;
+#endif
 			if
 			:: !more && outstanding == 0 -> q!OP_SENT; goto leave
 			:: !more && outstanding > 0 && tk == TK_ZERO ->
