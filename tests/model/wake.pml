@@ -25,6 +25,8 @@
  *   GATED_STOP        stop writes the eventfd only for a blocked reactor (Asio)
  *   HOOK_INTERRUPTS   the earliest-expiry hook always interrupts the reactor,
  *                     loading nothing (upstream 8199f3c)
+ *   TIMER_FASTPATH    the reactor harvests due timers from the heap before
+ *                     epoll_wait, with no timerfd read (libuv)
  *   EVENT_INTERVAL    a thread that pops the sentinel with handlers queued
  *                     puts it back EI_N times (default 2) before it polls
  *                     (Tokio's event interval, counted in passes here)
@@ -642,6 +644,27 @@ run_task:
 		assert(!in_reactor);
 		in_reactor = true
 	};
+#ifdef TIMER_FASTPATH
+	/* run_due_timers: what is due leaves the heap now, the timerfd is
+	 * marked for reprogramming by the flush below, and the pass polls */
+	atomic {
+		if
+		:: (in_heap[0] && due[0]) || (in_heap[1] && due[1]) ->
+			printf("T%d reactor harvests due timers\n", me);
+			if
+			:: in_heap[0] && due[0] -> in_heap[0] = false; due[0] = false; post_here(me, OP_T0, act)
+			:: else -> skip
+			fi;
+			if
+			:: in_heap[1] && due[1] -> in_heap[1] = false; due[1] = false; post_here(me, OP_T0 + 1, act)
+			:: else -> skip
+			fi;
+			timerfd_stale = true;
+			ttk = TK_ZERO
+		:: else -> skip
+		fi
+	};
+#endif
 #ifndef BUG_NO_STALE_FLUSH
 	/* flush deferred timerfd programming: exchange(false), update_timerfd */
 	atomic {
