@@ -295,7 +295,13 @@ ssize_t __real_recv(int fd, void *buf, size_t n, int flags);
 ssize_t __wrap_recv(int fd, void *buf, size_t n, int flags);
 ssize_t __wrap_recv(int fd, void *buf, size_t n, int flags)
 {
-    return should_fail(F_READV, fd) ? -1 : __real_recv(fd, buf, n, flags);
+    if (should_fail(F_READV, fd))
+        return -1;
+    ssize_t r = __real_recv(fd, buf, n, flags);
+    int saved = errno;
+    maybe_delay(F_READV, fd);
+    errno = saved;
+    return r;
 }
 
 ssize_t __real_send(int fd, const void *buf, size_t n, int flags);

@@ -56,6 +56,7 @@ static const struct {
     {"core_cross_thread_post_wakes_blocked_thread", "posts from another thread"},
     {"core_work_started_keeps_run_alive", "finishes work from another thread"},
     {"core_four_threads_million_posts_exactly_once", "runs the scheduler on 4 threads"},
+    {"core_post_wakes_condvar_waiter_and_cascades", "runs the scheduler on 3 threads"},
     {"contract_work_posted_from_run_one_is_handed_on", "runs the scheduler on 2 threads"},
     {"contract_sentinel_handed_on_after_timed_reactor_pass", "runs the scheduler on 2 threads"},
     {"contract_close_during_descriptor_run_spares_new_socket", "runs the scheduler on 2 threads"},

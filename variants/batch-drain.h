@@ -28,13 +28,11 @@ static atomic_ulong stop_count;
 static int op_kind(const sl_scheduler *s, const sl_op *op);
 #endif
 
-#ifndef SL_BATCH_STOP_ELSEWHERE /* tuned: its own stop hook counts too */
 static void stop_wake_reactor(sl_scheduler *s)
 {
     atomic_fetch_add_explicit(&stop_count, 1, memory_order_relaxed);
     interrupt_reactor(s);
 }
-#endif
 
 /* run_handler, mutex held: the handler `op` was just popped. */
 static void take_batch(sl_scheduler *s, thread_context *ctx)
