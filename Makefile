@@ -10,7 +10,13 @@
 #                   suite must fail on every one (prints the kill matrix)
 #   make stress     mixed load on every variant, 3e6 checked operations each
 #   make soak DURATION=SECONDS [VARIANT=a,b]   the stress for as long as asked
-#   make bench      the benchmarks (bench/README.md); FULL=1, WORKLOAD=, VARIANT=
+#   make bench      the benchmarks (bench/README.md); FULL=1, WORKLOAD=, VARIANT=,
+#                   PEERS=, ROUNDS=, SEED= (replay a run's trial order)
+#   make compare A=ref B=no-sentinel WORKLOAD=post_chain PARAM=16
+#                   two variants head to head: interleaved hyperfine trials,
+#                   A/A control, ratio with its interval, verdict, counters
+#   make compare-runs OLD=results/<ts> NEW=results/<ts>
+#                   verdicts of two bench runs side by side: agreement, flips
 #   make plots      redraw the figures of results/latest
 #   make trace      record an LTTng trace of a workload (trace/README.md)
 #   make help       this list
@@ -20,6 +26,7 @@
 #   <variant>-stats   mechanism counters (-DSL_STATS)
 #   <variant>-trace   LTTng-UST tracepoints (-DSL_TRACE)
 #   <variant>-asan, <variant>-tsan   sanitizer builds of the stats build
+#   ref-aa, ref-aa-stats   the benchmarks' A/A control: ref again, own name
 #
 # Adding a variant: write variants/<name>.h and add <name> to VARIANTS.
 
@@ -51,15 +58,21 @@ Q := @
 all: $(foreach v,$(ALL_VARIANTS),build/$(v)/libschedlab.a)
 
 help:
-	@sed -n '3,24p' Makefile | sed 's/^# \{0,1\}//'
+	@sed -n '3,31p' Makefile | sed 's/^# \{0,1\}//'
 
 # ---- per-build flags ---------------------------------------------------
 
 # $(call variant_of,build-name) -> variant name
 variant_of = $(patsubst %-stats,%,$(patsubst %-trace,%,$(patsubst %-asan,%,$(patsubst %-tsan,%,$(1)))))
-# The -D flags that select the variant file.
+# The -D flags that select the variant file.  <variant>-aa (ref-aa: the
+# benchmarks' A/A control, bench/bench.mk) is a second build of <variant>
+# from the same source under its own name: same variant file, only
+# SL_VARIANT (what sl_variant_name() and the RESULT lines say) differs.
 define variant_flags
--DSL_VARIANT='"$(1)"' $(if $(filter event-interval tuned,$(1)),-DSL_EVENT_INTERVAL=$(EVENT_INTERVAL)) $(if $(filter ref uring,$(1)),,$(if $(filter budget-%,$(1)),-DSL_VARIANT_FILE='"../variants/fixed-budget.h"' -DSL_FIXED_BUDGET=$(patsubst budget-%,%,$(1)),-DSL_VARIANT_FILE='"../variants/$(1).h"'))
+-DSL_VARIANT='"$(1)"' $(call variant_file_flags,$(patsubst %-aa,%,$(1)))
+endef
+define variant_file_flags
+$(if $(filter event-interval tuned,$(1)),-DSL_EVENT_INTERVAL=$(EVENT_INTERVAL)) $(if $(filter ref uring,$(1)),,$(if $(filter budget-%,$(1)),-DSL_VARIANT_FILE='"../variants/fixed-budget.h"' -DSL_FIXED_BUDGET=$(patsubst budget-%,%,$(1)),-DSL_VARIANT_FILE='"../variants/$(1).h"'))
 endef
 define kind_flags
 $(if $(filter %-stats,$(1)),-DSL_STATS,)$(if $(filter %-trace,$(1)),-DSL_TRACE,)$(if $(filter %-asan,$(1)),-DSL_STATS -O1 -fsanitize=address$(comma)undefined -fno-omit-frame-pointer -fno-sanitize-recover=all,)$(if $(filter %-tsan,$(1)),-DSL_STATS -O1 -fsanitize=thread,)

@@ -1,16 +1,24 @@
-# bench/bench.mk - `make bench` and `make plots`, and the rules that build
-# every workload of bench/ once per variant (included by the top Makefile).
+# bench/bench.mk - `make bench`, `make compare`, `make compare-runs` and
+# `make plots`, and the rules that build every workload of bench/ once per
+# variant (included by the top Makefile).
 #
-#   make bench                     quick run (a few minutes): all workloads
-#   make bench FULL=1              all sizes and thread counts, 10 runs each
+#   make bench                     quick run (under 10 minutes on 2 cores)
+#   make bench FULL=1              all sizes and thread counts, more rounds
 #   make bench WORKLOAD=post_chain,pingpong_tcp VARIANT=ref,no-sentinel
+#   make bench SEED=12345          replay the trial order of an earlier run
+#   make compare A=ref B=no-sentinel WORKLOAD=post_chain PARAM=16
+#   make compare-runs [OLD=results/<ts> NEW=results/<ts>]   (default: the last two)
 #   make plots                     redraw the figures of results/latest
 #
 # Each bench/<workload>.c becomes build/<v>/bench/<workload> (timed, against
 # build/<v>/libschedlab.a) and build/<v>-stats/bench/<workload> (counters).
 # budget_sweep is also built for the budget-N builds (caps from BUDGET, by
-# default 0,1,2,4,8,16,64).  The peers come from bench/peers/Makefile.inc.
-# The driver is bench/run.sh; see bench/README.md.
+# default 0,1,2,4,8,16,64).  ref-aa, the A/A control, is ref built again
+# under its own name (the Makefile's variant_flags: same source, no variant
+# file, SL_VARIANT="ref-aa"); it is a bench build only, not in the suite.
+# `make compare A=x` builds x-aa the same way.  The peers come from
+# bench/peers/Makefile.inc; which peer runs which workload is
+# bench/peers.conf.  The driver is bench/run.sh; see bench/README.md.
 
 -include bench/peers/Makefile.inc
 
@@ -18,7 +26,7 @@ BENCH_WORKLOADS := post_single post_threads post_interleaved post_concurrent \
     post_chain post_cross_thread pingpong_tcp pingpong_unix pingpong_concurrent \
     throughput_oneway throughput_twoway timer_schedule_cancel timer_fire \
     timer_concurrent fanout accept_churn starvation budget_sweep pingpong_threads
-BENCH_DEPS := hyperfine gnuplot-nox libboost-dev libuv1-dev libevent-dev g++
+BENCH_DEPS := hyperfine jq gnuplot-nox libboost-dev libuv1-dev libevent-dev g++
 BENCH_CFLAGS = $(CFLAGS_BASE) $(OPT) -Iref -Ibench -Ibench/peers
 BENCH_JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 BENCH_HEADERS := $(wildcard bench/*.h) $(wildcard bench/peers/histogram.h)
@@ -34,8 +42,13 @@ BENCH_VARIANT_LIST := $(VARIANTS) uring
 BENCH_SEL_VARIANTS := $(if $(VARIANT),$(filter $(subst $(comma), ,$(VARIANT)),$(BENCH_VARIANT_LIST)),$(BENCH_VARIANT_LIST))
 BENCH_SEL_BUDGETS := $(if $(filter budget_sweep,$(BENCH_SEL_WORKLOADS)),$(if $(VARIANT),$(filter $(subst $(comma), ,$(VARIANT)),$(BENCH_BUDGET_VARIANTS)),$(BENCH_BUDGET_VARIANTS)))
 
+# The A/A control of every run, and the A/A twins make compare may build.
+BENCH_AA := ref-aa
+AA_BUILDS := $(addsuffix -aa,$(ALL_VARIANTS))
+$(foreach k,$(AA_BUILDS) $(addsuffix -stats,$(AA_BUILDS)),$(eval $(call build_rules,$(k))))
+
 BENCH_PROGS := \
-    $(foreach v,$(BENCH_SEL_VARIANTS),$(foreach w,$(BENCH_SEL_WORKLOADS),build/$(v)/bench/$(w) build/$(v)-stats/bench/$(w))) \
+    $(foreach v,$(BENCH_SEL_VARIANTS) $(BENCH_AA),$(foreach w,$(BENCH_SEL_WORKLOADS),build/$(v)/bench/$(w) build/$(v)-stats/bench/$(w))) \
     $(foreach v,$(BENCH_SEL_BUDGETS),build/$(v)/bench/budget_sweep build/$(v)-stats/bench/budget_sweep)
 
 # build/<b>/bench/<workload> for one build b (timed or stats).  The program
@@ -47,9 +60,9 @@ build/$(1)/bench/%: bench/%.c $(BENCH_HEADERS) ref/schedlab.h build/$(1)/libsche
 	@echo "  LD      $(1)/bench/$$*"
 	$(Q)$(CC) $$(BENCH_CFLAGS) $$< build/$(1)/libschedlab.a -o $$@ $(LDLIBS) -lm
 endef
-$(foreach v,$(ALL_VARIANTS),$(eval $(call bench_prog_rules,$(v)))$(eval $(call bench_prog_rules,$(v)-stats)))
+$(foreach v,$(ALL_VARIANTS) $(AA_BUILDS),$(eval $(call bench_prog_rules,$(v)))$(eval $(call bench_prog_rules,$(v)-stats)))
 
-.PHONY: bench-programs deps-bench
+.PHONY: bench-programs deps-bench compare compare-runs
 
 deps-bench:
 	$(Q)tools/ensure-deps $(BENCH_DEPS)
@@ -69,6 +82,19 @@ bench: deps-bench
 	$(Q)BENCH_VARIANTS='$(BENCH_VARIANT_LIST)' BENCH_BUDGET_VARIANTS='$(BENCH_BUDGET_VARIANTS)' \
 	    BENCH_PEERS='$(notdir $(PEER_BINS))' FULL='$(FULL)' WORKLOAD='$(WORKLOAD)' \
 	    VARIANT='$(VARIANT)' bench/run.sh
+
+# Two builds head to head on one workload (bench/compare checks the input
+# and builds what it needs).  Bad input stops make with one line that says
+# what is valid.
+ifneq ($(filter compare,$(MAKECMDGOALS)),)
+COMPARE_CHECK := $(shell BENCH_VARIANTS='$(BENCH_VARIANT_LIST)' bench/compare --check '$(A)' '$(B)' '$(WORKLOAD)' '$(PARAM)' 2>&1)
+$(if $(COMPARE_CHECK),$(error $(COMPARE_CHECK)))
+endif
+compare: deps-bench
+	$(Q)BENCH_VARIANTS='$(BENCH_VARIANT_LIST)' bench/compare '$(A)' '$(B)' '$(WORKLOAD)' '$(PARAM)'
+
+compare-runs:
+	$(Q)bench/compare-runs $(OLD) $(NEW)
 
 plots:
 	$(Q)plots/plots.sh results/latest

@@ -54,10 +54,15 @@ static bool round_trip_done(pp_conn *c, uint64_t now, uint64_t ns)
     return !stopping;
 }
 
-/* The cap this build runs with, as the param column shows it. */
+/* The cap this build runs with, as the param column shows it.  An A/A
+ * twin (<variant>-aa, e.g. ref-aa) runs its variant's cap and says so. */
 static void set_cap_label(void)
 {
-    const char *v = sl_variant_name();
+    char v[sizeof bench.param_text];
+    snprintf(v, sizeof v, "%s", sl_variant_name());
+    size_t n = strlen(v);
+    if (n > 3 && strcmp(v + n - 3, "-aa") == 0)
+        v[n - 3] = '\0';
     const char *label = v;
     if (strncmp(v, "budget-", 7) == 0)
         label = v + 7;

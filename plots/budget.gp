@@ -1,21 +1,28 @@
 # plots/budget.gp - the inline budget sweep: throughput of the always-ready
 # connection A (x) against the round trip of the competing connection B
-# (y, log scale), one point per cap, with 95% confidence intervals.
-#   gnuplot -c plots/budget.gp DATA OUTBASE TITLE
-# DATA rows: cap, MB/s mean, lo, hi, rtt_p99 mean, lo, hi, rtt_p50 mean.
+# (y, log scale), one point per build with its 95% intervals (filled: B's
+# p99; hollow: B's p50), named in the key rather than on the data so that
+# close points stay readable; a thin line joins the fixed caps in order.
+#   gnuplot -c plots/budget.gp DATA OUTBASE TITLE YLABEL BLOCKS
+# DATA: one block per build (a header line naming it, then: MB/s mean,
+# lo, hi, p99 mean, lo, hi, p50, colour, point type, fixed), then a block
+# with the fixed caps' (MB/s, p99) in cap order (plots/data.awk).
 load "plots/common.gp"
+nb = int(ARG5)
 set title ARG3 noenhanced
 set xlabel "connection A throughput (MB/s)"
-set ylabel "connection B round trip (us)"
+set ylabel "connection B round trip (us, log scale)"
 set logscale y
-set key top left
-set offsets graph 0.05, graph 0.1, graph 0.1, graph 0.05
-set terminal svg size 900,560 dynamic font "Helvetica,12" background rgb "white"
+set format y "%g"
+set grid xtics ytics lc rgb "#dddddd"
+set key outside right top Left reverse noenhanced spacing 1.15 title "filled: B p99 (95% CI)\nhollow: B p50" left
+set offsets graph 0.04, graph 0.04, 0, 0
+set terminal svg size 1000, 560 dynamic font "Helvetica,12" background rgb "white"
 set output ARG2.".svg"
-plot ARG1 using 2:5:3:4:6:7 with xyerrorbars lt 1 title "B round trip p99", \
-     ARG1 using 2:8 with points lt 4 pt 6 ps 1.3 title "B round trip p50", \
-     ARG1 using 2:5:1 with labels offset char 1.2, char 0.8 font ",10" notitle
-set terminal pngcairo size 900,560 font "Helvetica,10" background rgb "white"
+plot ARG1 index nb using 1:2 with lines lc rgb "#bbbbbb" lw 1 notitle, \
+     for [i=0:nb - 1] ARG1 index i using 1:4:2:3:5:6:8 with xyerrorbars lc rgb variable pt 7 ps 1.1 lw 1.5 title columnheader(1), \
+     for [i=0:nb - 1] ARG1 index i using 1:7:8 with points lc rgb variable pt 6 ps 1.1 notitle
+set terminal pngcairo size 1000, 560 font "Helvetica,10" background rgb "white"
 set output ARG2.".png"
 replot
 unset output

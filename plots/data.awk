@@ -1,41 +1,53 @@
-# plots/data.awk - turns summary.csv into the data files the gnuplot
-# scripts draw (run with bench/lib.awk; plots/plots.sh calls it).
+# plots/data.awk - turns summary.csv and verdicts.csv into the data files
+# the gnuplot scripts draw (run with bench/lib.awk; plots/plots.sh calls it).
 #
-#   awk -v summary=FILE -v outdir=DIR -f bench/lib.awk -f plots/data.awk
+#   awk -v summary=FILE -v verdicts=FILE -v impls=FILE -v cores=N -v outdir=DIR \
+#       -f bench/lib.awk -f plots/data.awk
 #
 # Writes into outdir:
-#   bars-<workload>-<param>.dat  one bar per impl: idx, label, mean, lo, hi, colour
+#   bars-<workload>-<param>.dat  one bar per impl, top to bottom: idx, label,
+#                                mean, lo, hi, colour (24-bit RGB as an integer), value text
 #   scaling-<workload>.dat       one block per impl: threads, mean, lo, hi
-#   budget.dat                   one row per cap: label, MB/s (mean lo hi), rtt p99 and p50
-#   ratios-<variant>.dat         variant against ref, oriented so > 1 = variant faster
-#   figures.list                 what to draw: kind, data file, name, title, ylabel, log
-# Colours: 1 ref, 2 other variants, 3 budget-N builds, 4 peers, 5 floor.
+#   budget.dat                   one block per build: label, MB/s (mean lo hi),
+#                                rtt p99 (mean lo hi), p50, colour, point type, cap order
+#   ratios-<variant>.dat         variant against the base, one row per figure,
+#                                oriented so > 1 = variant faster: idx, label,
+#                                ratio, lo, hi, A/A lo, A/A hi, colour, verdict text
+#   figures.list                 what to draw: kind, data file, name, title, xlabel, extra
+# Colours by kind: base dark blue, A/A twin purple, variants light blue,
+# budget-N green, peers orange, floors grey.
 
 BEGIN {
     load_summary(summary)
-    colour["ref"] = 1; colour["variant"] = 2; colour["budget"] = 3
-    colour["peer"] = 4; colour["floor"] = 5; colour["backend"] = 2
+    load_impls(impls)
+    colour["base"] = rgb(31, 78, 153); colour["aa"] = rgb(142, 124, 195); colour["variant"] = rgb(111, 168, 220)
+    colour["budget"] = rgb(106, 168, 79); colour["peer"] = rgb(230, 145, 56); colour["floor"] = rgb(136, 136, 136)
     list = outdir "/figures.list"
     printf "" > list
     bars()
     scaling("post_threads"); scaling("post_concurrent")
     budget()
-    for (i = 1; i <= NIMPL; i++)
-        if (impl_kind(IMPL[i]) == "variant" || impl_kind(IMPL[i]) == "backend") ratios(IMPL[i])
+    ratios()
     close(list)
 }
 
-# Sort key of an impl: ref, variants, budget caps in order, peers, floor.
+# A colour as gnuplot's `lc rgb variable` reads it.
+function rgb(r, g, b) { return sprintf("%d", int(r) * 65536 + int(g) * 256 + int(b)) }
+
+# Sort key of an impl: base, A/A twin, variants, budget caps in order,
+# peers, floors.
 function rank(impl,    k, base) {
     k = impl_kind(impl)
-    if (k == "ref") return 0
-    if (k == "variant" || k == "backend") return 1000 + implpos(impl)
+    if (k == "base") return 0
+    if (k == "aa") return 1
+    if (k == "variant") return 1000 + implpos(impl)
     if (k == "budget") { base = impl; sub(/^budget-/, "", base); return 2000 + base }
     if (k == "peer") return 3000 + implpos(impl)
-    return 4000
+    return 4000 + implpos(impl)
 }
 
 function implpos(impl,    i) {
+    if (impl in KPOS) return KPOS[impl]
     for (i = 1; i <= NIMPL; i++) if (IMPL[i] == impl) return i
     return 999
 }
@@ -61,7 +73,7 @@ function unit_label(m) {
     return m
 }
 
-function bars(    j, ms, w, p, m, pl, n, i, f, lo, hi, k, label, pp, done, name, vmin, vmax, logy) {
+function bars(    j, ms, w, p, m, pl, n, i, f, lo, hi, k, label, pp, done, name, vmin, vmax, logx, div, unit, sc, pre) {
     for (j = 1; j <= NWP; j++) {
         split(WP[j], ms, SUBSEP); w = ms[1]; p = ms[2]
         if (w == "budget_sweep") { if (done[w]++) continue; p = "all" }
@@ -75,24 +87,39 @@ function bars(    j, ms, w, p, m, pl, n, i, f, lo, hi, k, label, pp, done, name,
         for (i = 1; i <= n; i++) {
             pp = (w == "budget_sweep") ? PARAM_OF[w, SORTED[i]] : p
             k = key(w, SORTED[i], pp, m)
-            label = SORTED[i] ((w == "budget_sweep") ? " (" pp ")" : "") \
+            if (MEAN[k] > 0 && (vmin < 0 || MEAN[k] < vmin)) vmin = MEAN[k]
+            if (HI[k] > vmax) vmax = HI[k]
+        }
+        logx = (vmin > 0 && vmax / vmin > 50) ? 1 : 0
+        # One unit for the whole axis (M op/s, GB/s, ...), chosen by the
+        # largest bar, so the tick labels stay short.
+        div = 1; unit = unit_label(m)
+        if (higher_better(m)) {
+            sc = logx ? vmin : vmax
+            if (sc >= 1e9) { div = 1e9; pre = "G" } else if (sc >= 1e6) { div = 1e6; pre = "M" } else if (sc >= 1e3) { div = 1e3; pre = "k" } else pre = ""
+            if (m == "rate") unit = (div == 1) ? "operations/s" : (pre == "k" ? "thousand" : pre == "M" ? "million" : "billion") " operations/s"
+            if (m == "bytes_per_s") unit = (div == 1) ? "bytes/s" : pre "B/s"
+            if (logx) { div = 1; unit = unit_label(m) }   # the ticks say k, M, G
+        } else if (m ~ /^(rtt|lateness)_/ && !logx && vmax >= 1e4) { div = 1000; unit = m " (ms)" }
+        for (i = 1; i <= n; i++) {
+            pp = (w == "budget_sweep") ? PARAM_OF[w, SORTED[i]] : p
+            k = key(w, SORTED[i], pp, m)
+            label = SORTED[i] ((w == "budget_sweep" && pp != SORTED[i]) ? " (cap " pp ")" : "") \
                 (SORTED[i] == "floor-uring" ? " (io_uring limit)" : "")
             lo = LO[k]; hi = HI[k]
             if (lo <= 0) lo = MEAN[k]
-            printf "%d\t%s\t%g\t%g\t%g\t%d\n", i - 1, label, MEAN[k], lo, hi,
-                colour[impl_kind(SORTED[i])] >> f
-            if (MEAN[k] > 0 && (vmin < 0 || MEAN[k] < vmin)) vmin = MEAN[k]
-            if (MEAN[k] > vmax) vmax = MEAN[k]
+            printf "%d\t%s\t%g\t%g\t%g\t%s\t%s\n", i - 1, label, MEAN[k] / div, lo / div, hi / div,
+                colour[impl_kind(SORTED[i])], fmt(MEAN[k], m) >> f
         }
         close(f)
-        logy = (vmin > 0 && vmax / vmin > 50) ? 1 : 0
-        printf "bars\t%s\t%s\t%s%s: %s%s\t%s\t%d\n", f, name, w,
-            (p == "all" || p == "0") ? "" : " (param " p ")", m,
-            higher_better(m) ? ", higher is better" : ", lower is better", unit_label(m), logy >> list
+        printf "bars\t%s\t%s\t%s%s: %s (%s is better; mean and 95%% CI over %d rounds)\t%s\t%d %g\n", f, name, w,
+            (p == "all" || p == "0") ? "" : " " p, m,
+            higher_better(m) ? "higher" : "lower", RUNS[key(w, SORTED[1], (w == "budget_sweep") ? PARAM_OF[w, SORTED[1]] : p, m)],
+            unit, logx, (logx ? vmin / div / 3 : 0) >> list
     }
 }
 
-function scaling(w,    i, n, f, t, k, impl, params, np, j, ms, c, cnt) {
+function scaling(w,    i, n, f, t, k, impl, params, np, j, ms, c, cnt, judged) {
     np = 0
     for (j = 1; j <= NWP; j++) {
         split(WP[j], ms, SUBSEP)
@@ -112,55 +139,95 @@ function scaling(w,    i, n, f, t, k, impl, params, np, j, ms, c, cnt) {
         printf "%s\tthreads\tmean\tlo\thi\n", impl >> f
         for (c = 1; c <= np; c++) {
             k = key(w, impl, params[c], "rate")
-            if (k in MEAN) printf "%s\t%g\t%g\t%g\n", params[c], MEAN[k], LO[k], HI[k] >> f
+            if (k in MEAN) printf "%s\t%g\t%g\t%g\n", params[c], MEAN[k] / 1e6, LO[k] / 1e6, HI[k] / 1e6 >> f
         }
         printf "\n\n" >> f
         cnt++
     }
     close(f)
-    if (cnt) printf "scaling\t%s\tscaling-%s\t%s: handlers/s against threads\toperations/s\t%d\n",
-        f, w, w, cnt >> list
+    judged = ""
+    for (c = 1; c <= np; c++)
+        if (threads_of(w, params[c]) <= cores - 1) judged = judged (judged == "" ? "" : ", ") params[c]
+    if (cnt) printf "scaling\t%s\tscaling-%s\t%s on %d cores: handlers/s against threads (%s)\tmillion operations/s\t%d\n",
+        f, w, w, cores,
+        judged == "" ? "no point judged: each keeps more than cores - 1 threads busy" \
+                     : "judged only at " judged ": more threads than cores - 1 get no verdict", cnt >> list
 }
 
-function budget(    n, i, f, impl, p, kb, k99, k50) {
+# The budget sweep: one block per build, ordered by cap (fixed caps
+# ascending, then the others); fixed caps shaded light to dark green.
+function budget(    n, i, f, impl, p, kb, k99, k50, ord, nf, c, col, pt, fixed, t, j, sh, frontier) {
     n = sorted_impls("budget_sweep", "", "bytes_per_s")
     if (n == 0) return
+    nf = 0
+    for (i = 1; i <= n; i++) {
+        p = PARAM_OF["budget_sweep", SORTED[i]]
+        ord[i] = (p ~ /^[0-9]+$/) ? p + 0 : (p == "adaptive" ? 1000 + rank(SORTED[i]) : (p == "unbounded" ? 1e6 : 2e6 + rank(SORTED[i])))
+        if (p ~ /^[0-9]+$/) nf++
+    }
+    for (i = 2; i <= n; i++)
+        for (j = i; j > 1 && ord[j] < ord[j - 1]; j--) {
+            t = ord[j]; ord[j] = ord[j - 1]; ord[j - 1] = t
+            t = SORTED[j]; SORTED[j] = SORTED[j - 1]; SORTED[j - 1] = t
+        }
     f = outdir "/budget.dat"
     printf "" > f
+    c = 0; sh = 0
     for (i = 1; i <= n; i++) {
         impl = SORTED[i]; p = PARAM_OF["budget_sweep", impl]
         kb = key("budget_sweep", impl, p, "bytes_per_s")
         k99 = key("budget_sweep", impl, p, "rtt_p99"); k50 = key("budget_sweep", impl, p, "rtt_p50")
         if (!(k99 in MEAN)) continue
-        printf "%s\t%g\t%g\t%g\t%g\t%g\t%g\t%g\n", p, MEAN[kb] / 1e6, LO[kb] / 1e6, HI[kb] / 1e6,
-            MEAN[k99], (LO[k99] > 0 ? LO[k99] : MEAN[k99]), HI[k99], MEAN[k50] >> f
+        fixed = (p ~ /^[0-9]+$/)
+        if (fixed) {   # light to dark green
+            t = nf > 1 ? sh / (nf - 1) : 1; sh++
+            col = rgb(190 - 170 * t, 225 - 125 * t, 180 - 160 * t)
+            pt = 9
+        } else if (p == "adaptive") { col = (impl_kind(impl) == "aa") ? colour["aa"] : colour["base"]; pt = 7 }
+        else if (p == "unbounded") { col = rgb(204, 0, 0); pt = 5 }
+        else { col = (impl == "no-sentinel") ? rgb(68, 68, 68) : (impl == "no-inline-budget" ? rgb(230, 145, 56) : colour["variant"]); pt = 13 }
+        printf "%s\n", (fixed ? "cap " p : (p == impl ? impl : impl " (" p ")")) >> f
+        printf "%g\t%g\t%g\t%g\t%g\t%g\t%g\t%s\t%d\t%d\n", MEAN[kb] / 1e6, LO[kb] / 1e6, HI[kb] / 1e6,
+            MEAN[k99], (LO[k99] > 0 ? LO[k99] : MEAN[k99]), HI[k99], MEAN[k50], col, pt, fixed >> f
+        printf "\n\n" >> f
+        if (fixed) frontier = frontier sprintf("%g\t%g\n", MEAN[kb] / 1e6, MEAN[k99])
+        c++
     }
+    printf "fixed caps in order\n%s", frontier >> f
     close(f)
-    printf "budget\t%s\tbudget_sweep\tInline budget: throughput of A against latency of B\tus\t1\n", f >> list
+    printf "budget\t%s\tbudget_sweep\tInline budget: throughput of A against the round trip of B, one point per build\tus\t%d\n", f, c >> list
 }
 
-function ratios(v,    j, ms, w, p, pv, nm, m, k, f, n, lo, hi, r) {
-    f = outdir "/ratios-" v ".dat"
-    printf "" > f
-    n = 0
-    for (j = 1; j <= NWP; j++) {
-        split(WP[j], ms, SUBSEP); w = ms[1]; p = ms[2]
-        pv = p
-        if (w == "budget_sweep") {
-            if (p != PARAM_OF[w, "ref"]) continue
-            pv = PARAM_OF[w, v]
-        }
-        nm = split(primary(w), m, " ")
-        for (k = 1; k <= nm; k++) {
-            if (!ratio(key(w, v, pv, m[k]), key(w, "ref", p, m[k]))) continue
-            r = RATIO; lo = RATIO_LO; hi = RATIO_HI
-            if (!higher_better(m[k])) { r = 1 / RATIO; lo = 1 / RATIO_HI; hi = 1 / RATIO_LO }
-            printf "%d\t%s%s %s\t%g\t%g\t%g\t%d\n", n, w, (p == "0" ? "" : " " p), m[k], r, lo, hi,
-                (lo > 1 ? 3 : (hi < 1 ? 4 : 5)) >> f
-            n++
-        }
+# One ratio chart per variant, from verdicts.csv: every figure, oriented
+# so that above 1 is faster, with the A/A interval behind it.
+function ratios(    line, fl, v, n, f, r, lo, hi, alo, ahi, t, col, txt, nv, vs, cnt, label, code, xmin, xmax) {
+    nv = 0
+    while ((getline line < verdicts) > 0) {
+        split(line, fl, ",")
+        if (fl[1] == "impl" || impl_kind(fl[1]) != "variant") continue
+        v = fl[1]
+        if (!(v in cnt)) { vs[++nv] = v; cnt[v] = 0; printf "" > (outdir "/ratios-" v ".dat") }
+        f = outdir "/ratios-" v ".dat"
+        r = fl[9]; lo = fl[10]; hi = fl[11]; alo = fl[13]; ahi = fl[14]
+        if (alo == "") { alo = 1; ahi = 1 }
+        if (!higher_better(fl[5])) { r = 1 / r; t = lo; lo = 1 / hi; hi = 1 / t; t = alo; alo = 1 / ahi; ahi = 1 / t }
+        code = fl[15]
+        col = (code == "faster") ? rgb(56, 118, 29) : (code == "slower") ? rgb(204, 0, 0) : (code ~ /^unexplained/) ? rgb(180, 95, 6) \
+            : (code == "unreliable" || code == "not-judged") ? rgb(170, 170, 170) : rgb(102, 102, 102)
+        label = fl[2] ((fl[3] == "0") ? "" : " " fl[3]) " " fl[5]
+        txt = verdict_text(code, cores); gsub(/\*/, "", txt)
+        printf "%d\t%s\t%g\t%g\t%g\t%g\t%g\t%s\t%s\n", cnt[v], label, r, lo, hi, alo, ahi, col, txt >> f
+        cnt[v]++
+        if (!(v in XMIN) || lo < XMIN[v]) XMIN[v] = lo
+        if (alo < XMIN[v]) XMIN[v] = alo
+        if (!(v in XMAX) || hi > XMAX[v]) XMAX[v] = hi
+        if (ahi > XMAX[v]) XMAX[v] = ahi
     }
-    close(f)
-    if (n) printf "ratios\t%s\tratios-%s\t%s against ref (above 1: %s is faster; bars: 95%% CI)\tvariant / ref performance\t1\n",
-        f, v, v, v >> list
+    close(verdicts)
+    for (n = 1; n <= nv; n++) {
+        close(outdir "/ratios-" vs[n] ".dat")
+        xmin = XMIN[vs[n]] < 1 ? XMIN[vs[n]] : 1; xmax = XMAX[vs[n]] > 1 ? XMAX[vs[n]] : 1
+        printf "ratios\t%s\tratios-%s\t%s against %s on %d cores: above 1, %s is faster (bars: 95%% CI; shaded: the A/A interval)\t%s / %s performance (log scale)\t%d %g %g\n",
+            outdir "/ratios-" vs[n] ".dat", vs[n], vs[n], BASE, cores, vs[n], vs[n], BASE, cnt[vs[n]], xmin / 1.25, xmax * 1.25 >> list
+    }
 }

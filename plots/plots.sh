@@ -11,7 +11,10 @@ dir=${1:-results/latest}
 command -v gnuplot >/dev/null || { echo "plots.sh: gnuplot not found (tools/ensure-deps gnuplot-nox)" >&2; exit 1; }
 out=$dir/plots
 mkdir -p "$out/data"
-awk -v summary="$dir/summary.csv" -v outdir="$out/data" -f bench/lib.awk -f plots/data.awk || exit 1
+[ -s "$dir/verdicts.csv" ] || bench/verdicts.sh "$dir" 2>/dev/null
+cores=$(sed -n 's/^cores (nproc): *//p' "$dir/machine.txt" 2>/dev/null)
+awk -v summary="$dir/summary.csv" -v verdicts="$dir/verdicts.csv" -v impls="$dir/impls.csv" \
+    -v cores="${cores:-1}" -v outdir="$out/data" -f bench/lib.awk -f plots/data.awk || exit 1
 
 failed=0
 draw() { # script, args...
@@ -26,8 +29,8 @@ while IFS=$'\t' read -r kind data name title ylabel extra; do
     case "$kind" in
     bars) draw bars "$data" "$out/$name" "$title" "$ylabel" "$extra" ;;
     scaling) draw scaling "$data" "$out/$name" "$title" "$ylabel" "$extra" ;;
-    budget) draw budget "$data" "$out/$name" "$title" ;;
-    ratios) draw ratios "$data" "$out/$name" "$title" ;;
+    budget) draw budget "$data" "$out/$name" "$title" "$ylabel" "$extra" ;;
+    ratios) draw ratios "$data" "$out/$name" "$title" "$ylabel" "$extra" ;;
     esac
 done < "$out/data/figures.list"
 

@@ -1,26 +1,32 @@
 # plots/ratios.gp - one ablation at a glance: the variant's performance
-# relative to ref on each workload's headline figure (above 1: the variant
-# is faster), with the 95% confidence interval of the ratio.  Green: faster
-# beyond noise, red: slower beyond noise, grey: within noise.
-#   gnuplot -c plots/ratios.gp DATA OUTBASE TITLE
+# relative to the base on every figure of verdicts.csv (above 1: the
+# variant is faster), its 95% interval, the A/A interval of the same
+# figure shaded behind it, and the verdict written at the right.  Green:
+# a verdict that stands (faster), red: stands (slower), brown:
+# unexplained, grey: no verdict, light grey: unreliable or not judged.
+#   gnuplot -c plots/ratios.gp DATA OUTBASE TITLE XLABEL "N XMIN XMAX"
+# DATA rows: index, label, ratio, lo, hi, A/A lo, A/A hi, colour, verdict.
 load "plots/common.gp"
-set linetype 3 lc rgb "#38761d" pt 7 ps 1.2
-set linetype 4 lc rgb "#cc0000" pt 7 ps 1.2
-set linetype 5 lc rgb "#999999" pt 7 ps 1.2
-stats ARG1 using 1 nooutput
-set xrange [-0.6:STATS_max + 0.6]
+n = int(word(ARG5, 1))
+set yrange [n - 0.5 : -0.5]
+set link y2
+set ytics nomirror noenhanced scale 0 font ",10"
+set y2tics noenhanced scale 0 font ",10"
+set logscale x
+set xrange [real(word(ARG5, 2)) : real(word(ARG5, 3))]
+set format x "%g"
+set grid xtics noytics lc rgb "#dddddd"
 set title ARG3 noenhanced
-set ylabel "variant / ref performance (log scale)"
-set logscale y
-set format y "%g"
-set rmargin 12
-set xtics rotate by -40 left noenhanced nomirror font ",10"
-set bmargin 10
-set arrow from graph 0, first 1 to graph 1, first 1 nohead dt 2 lc rgb "#444444"
-set terminal svg size 1000,560 dynamic font "Helvetica,12" background rgb "white"
+set xlabel ARG4 noenhanced
+set arrow from first 1, graph 0 to first 1, graph 1 nohead dt 2 lc rgb "#444444"
+set style fill solid 1.0 noborder
+h = 130 + 26 * n
+set terminal svg size 1100, h dynamic font "Helvetica,12" background rgb "white"
 set output ARG2.".svg"
-plot ARG1 using 1:3:4:5:6:xtic(2) with yerrorbars lc variable lw 2 notitle
-set terminal pngcairo size 1000,560 font "Helvetica,10" background rgb "white"
+plot ARG1 using (sqrt($6 * $7)):1:6:7:($1 - 0.4):($1 + 0.4):ytic(2) with boxxyerror fc rgb "#e4e4e4" notitle, \
+     '' using 3:1:4:5:8 with xerrorbars lc rgb variable pt 7 ps 0.8 lw 2 notitle, \
+     '' using 3:1:y2tic(9) axes x1y2 with points ps 0 notitle
+set terminal pngcairo size 1100, h font "Helvetica,10" background rgb "white"
 set output ARG2.".png"
 replot
 unset output

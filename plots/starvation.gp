@@ -10,6 +10,7 @@ set title what." during a post storm (one run per implementation)" noenhanced
 set xlabel "time since the storm started (ms)"
 set ylabel (ARG3 eq "timer") ? "lateness (us)" : "round trip (us)"
 set logscale y
+set format y "%g"
 set key top left
 set terminal svg size 900,520 dynamic font "Helvetica,12" background rgb "white"
 set output ARG2.".svg"

@@ -217,10 +217,10 @@ void timer_new_earliest_interrupts_blocked_reactor(void **state)
     start_run_thread(&r, s);
     sleep_ms(30); /* the runner is now blocked in the reactor */
     sl_timer_init(&near, s);
+    uint64_t t0 = sl_now_ns(); /* before the expiry is computed from now */
     sl_timer_expires_after(&near, 5000000u);
     tw_init(&nw, 2, NULL, NULL);
     sl_timer_wait_init(&nw.w, near_handler, NULL);
-    uint64_t t0 = sl_now_ns();
     sl_timer_wait(&near, &nw.w);
     join_run_thread(&r, 10000);
     assert_int_equal(atomic_load(&nw.fired), 1);
