@@ -30,7 +30,11 @@
 #
 # Adding a variant: write variants/<name>.h and add <name> to VARIANTS.
 
-VARIANTS := ref no-inline-budget no-private-queue no-sentinel unbounded-inline
+VARIANTS := ref no-inline-budget no-private-queue no-sentinel unbounded-inline \
+            gated-stop asio-cascade event-interval send-recv hook-interrupts \
+            timer-fastpath batch-drain single-threaded tuned
+# Handlers between reactor polls of event-interval and tuned (Tokio's 61).
+EVENT_INTERVAL ?= 61
 # Fixed-cap budget variants for sweeps: make BUDGET=1,2,4,8,16,64 ...
 BUDGET ?=
 comma := ,
@@ -68,7 +72,7 @@ define variant_flags
 -DSL_VARIANT='"$(1)"' $(call variant_file_flags,$(patsubst %-aa,%,$(1)))
 endef
 define variant_file_flags
-$(if $(filter ref uring,$(1)),,$(if $(filter budget-%,$(1)),-DSL_VARIANT_FILE='"../variants/fixed-budget.h"' -DSL_FIXED_BUDGET=$(patsubst budget-%,%,$(1)),-DSL_VARIANT_FILE='"../variants/$(1).h"'))
+$(if $(filter event-interval tuned,$(1)),-DSL_EVENT_INTERVAL=$(EVENT_INTERVAL)) $(if $(filter ref uring,$(1)),,$(if $(filter budget-%,$(1)),-DSL_VARIANT_FILE='"../variants/fixed-budget.h"' -DSL_FIXED_BUDGET=$(patsubst budget-%,%,$(1)),-DSL_VARIANT_FILE='"../variants/$(1).h"'))
 endef
 define kind_flags
 $(if $(filter %-stats,$(1)),-DSL_STATS,)$(if $(filter %-trace,$(1)),-DSL_TRACE,)$(if $(filter %-asan,$(1)),-DSL_STATS -O1 -fsanitize=address$(comma)undefined -fno-omit-frame-pointer -fno-sanitize-recover=all,)$(if $(filter %-tsan,$(1)),-DSL_STATS -O1 -fsanitize=thread,)
@@ -91,7 +95,7 @@ build/$(1)/tests: $(TEST_SRCS) tests/*.h build/$(1)/libschedlab.a
 	@echo "  LD      $(1)/tests"
 	$(Q)$(CC) $(call build_cflags,$(1)) -Iref $(TEST_SRCS) build/$(1)/libschedlab.a \
 	    -o $$@ -lcmocka $(LDLIBS) $(call build_ldflags,$(1)) \
-	    -Wl,--wrap=timerfd_settime,--wrap=epoll_create1,--wrap=eventfd,--wrap=timerfd_create,--wrap=epoll_ctl,--wrap=epoll_wait,--wrap=write,--wrap=readv,--wrap=sendmsg,--wrap=accept4,--wrap=socket,--wrap=socketpair,--wrap=pipe2,--wrap=pthread_create
+	    -Wl,--wrap=timerfd_settime,--wrap=epoll_create1,--wrap=eventfd,--wrap=timerfd_create,--wrap=epoll_ctl,--wrap=epoll_wait,--wrap=write,--wrap=readv,--wrap=sendmsg,--wrap=recv,--wrap=send,--wrap=accept4,--wrap=socket,--wrap=socketpair,--wrap=pipe2,--wrap=pthread_create
 
 build/$(1)/.dir:
 	$(Q)mkdir -p build/$(1) && touch $$@
@@ -134,7 +138,7 @@ build/$(1)/tests: $(TEST_SRCS) tests/*.h build/$(1)/libschedlab.a
 	@echo "  LD      $(1)/tests"
 	$(Q)$(CC) $(call build_cflags,$(1)) -Iref $(TEST_SRCS) build/$(1)/libschedlab.a \
 	    -o $$@ -lcmocka $(LDLIBS) $(call build_ldflags,$(1)) \
-	    -Wl,--wrap=timerfd_settime,--wrap=epoll_create1,--wrap=eventfd,--wrap=timerfd_create,--wrap=epoll_ctl,--wrap=epoll_wait,--wrap=write,--wrap=readv,--wrap=sendmsg,--wrap=accept4,--wrap=socket,--wrap=socketpair,--wrap=pipe2,--wrap=pthread_create
+	    -Wl,--wrap=timerfd_settime,--wrap=epoll_create1,--wrap=eventfd,--wrap=timerfd_create,--wrap=epoll_ctl,--wrap=epoll_wait,--wrap=write,--wrap=readv,--wrap=sendmsg,--wrap=recv,--wrap=send,--wrap=accept4,--wrap=socket,--wrap=socketpair,--wrap=pipe2,--wrap=pthread_create
 
 build/$(1)/.dir:
 	$(Q)mkdir -p build/$(1) && touch $$@

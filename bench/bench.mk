@@ -25,7 +25,7 @@
 BENCH_WORKLOADS := post_single post_threads post_interleaved post_concurrent \
     post_chain post_cross_thread pingpong_tcp pingpong_unix pingpong_concurrent \
     throughput_oneway throughput_twoway timer_schedule_cancel timer_fire \
-    timer_concurrent fanout accept_churn starvation budget_sweep
+    timer_concurrent fanout accept_churn starvation budget_sweep pingpong_threads
 BENCH_DEPS := hyperfine jq gnuplot-nox libboost-dev libuv1-dev libevent-dev g++
 BENCH_CFLAGS = $(CFLAGS_BASE) $(OPT) -Iref -Ibench -Ibench/peers
 BENCH_JOBS ?= $(shell nproc 2>/dev/null || echo 2)
@@ -98,3 +98,10 @@ compare-runs:
 
 plots:
 	$(Q)plots/plots.sh results/latest
+
+# The added ideas, each against the build it changes, and tuned against
+# the peers (bench/HYPOTHESES.md says how to read them).
+.PHONY: hypotheses
+hypotheses: deps-bench
+	$(Q)bench/hypotheses.sh results/hypotheses.md
+	$(Q)bench/tuned.sh results/tuned.md

@@ -57,6 +57,11 @@ static void wait_for_signal_until(sl_scheduler *s, const struct timespec *d);
 static void run_task(sl_scheduler *s, thread_context *ctx, long timeout_us,
                      bool mutex_held);
 static bool run_handler(sl_scheduler *s, thread_context *ctx, sl_op *op);
+static bool maybe_unlock_and_signal_one(sl_scheduler *s);
+static bool unlock_and_signal_one(sl_scheduler *s);
+static bool update_timerfd(sl_scheduler *s);
+static void wake_one_thread_and_unlock(sl_scheduler *s);
+static bool work_cleanup(sl_scheduler *s, thread_context *ctx);
 static bool deadline_passed(const struct timespec *d);
 static long remaining_us(const struct timespec *d);
 
@@ -69,6 +74,23 @@ static long remaining_us(const struct timespec *d);
 #endif
 #ifndef SL_HAS_PRIVATE_QUEUE
 #define SL_HAS_PRIVATE_QUEUE 1
+#endif
+/* Hooks a variant file may replace; in the reference each is the plain
+ * call it stands for, so the timed build carries nothing of them. */
+#ifndef SL_VARIANT_STOP_WAKE
+#define stop_wake_reactor interrupt_reactor /* sl_stop: always write */
+#endif
+#ifndef SL_VARIANT_CASCADE
+#define cascade_wake_and_unlock unlock_and_signal_one /* condvar only */
+#endif
+#ifndef SL_VARIANT_REACTOR_PASS
+#define reactor_pass_due(s, ctx) true /* a sentinel pop polls the reactor */
+#endif
+#ifndef SL_VARIANT_BATCH /* one op taken from the shared queue per lock */
+#define take_batch(s, ctx) ((void)0)
+#define run_batched(s, ctx, held) false
+#define return_batch(s, ctx) ((void)0)
+#define hand_off_batch(s, ctx) ((void)0)
 #endif
 
 /* ---- thread context stack (M7) ----------------------------------------- */
@@ -307,6 +329,7 @@ void post_deferred_completions(sl_scheduler *s, sl_op_queue *ops)
  * blocked reactor. */
 static void drain_thread_queue(sl_scheduler *s, thread_context *ctx)
 {
+    return_batch(s, ctx);
     if (ctx->private_outstanding_work > 0)
         atomic_fetch_add_explicit(&s->outstanding_work, ctx->private_outstanding_work,
                                   memory_order_relaxed);
@@ -335,6 +358,7 @@ static void hand_off_outer_frame(sl_scheduler *s, thread_context *outer)
         atomic_fetch_add_explicit(&s->outstanding_work, outer->private_outstanding_work,
                                   memory_order_relaxed);
     outer->private_outstanding_work = 0;
+    hand_off_batch(s, outer);
     /* Completions the outer handler started inline (they would run when it
      * returns) are handed on too, each counted as posted work. */
     long inline_n = 0;
@@ -489,12 +513,14 @@ static void task_cleanup(sl_scheduler *s, thread_context *ctx)
  * timerfd never programmed.  The kit's wake-protocol model
  * (tests/model) found this; sequentially consistent accesses on both
  * sides forbid it. */
+#ifndef SL_VARIANT_TIMER_HOOK
 void timers_earliest_changed(sl_scheduler *s)
 {
     atomic_store_explicit(&s->timerfd_stale, true, memory_order_seq_cst);
     if (atomic_load_explicit(&s->task_running, memory_order_seq_cst))
         interrupt_reactor(s);
 }
+#endif
 
 /* Returns false if the timerfd could not be programmed. */
 static bool update_timerfd(sl_scheduler *s)
@@ -546,6 +572,9 @@ static void run_task(sl_scheduler *s, thread_context *ctx, long timeout_us,
 
     if (mutex_held)
         sched_unlock(s);
+#ifdef SL_VARIANT_DUE_TIMERS
+    timeout_ms = run_due_timers(s, timeout_ms);
+#endif
 
     /* Flush deferred timerfd programming before blocking (M6). */
     if (atomic_exchange_explicit(&s->timerfd_stale, false, memory_order_seq_cst) &&
@@ -639,9 +668,10 @@ static int op_kind(const sl_scheduler *s, const sl_op *op)
  * and released inside.  Returns whether the mutex is held on return. */
 static bool run_handler(sl_scheduler *s, thread_context *ctx, sl_op *op)
 {
+    take_batch(s, ctx);
     bool more = !op_queue_empty(&s->completed_ops);
     if (more) {
-        ctx->unassisted = !unlock_and_signal_one(s);
+        ctx->unassisted = !cascade_wake_and_unlock(s);
     } else {
         ctx->unassisted = false;
         sched_unlock(s);
@@ -733,6 +763,10 @@ static bool do_one(sl_scheduler *s, long timeout_us, const struct timespec *dead
             bool more_handlers = !op_queue_empty(&s->completed_ops);
             long task_timeout_us;
             if (more_handlers) {
+                if (!reactor_pass_due(s, ctx)) {
+                    op_queue_push(&s->completed_ops, &s->task_op);
+                    continue;
+                }
                 task_timeout_us = 0;
             } else if (atomic_load_explicit(&s->outstanding_work, memory_order_acquire) ==
                            0 ||
@@ -813,6 +847,8 @@ static size_t run_loop(sl_scheduler *s, long timeout_us, bool once)
     sched_lock(s);
     bool held = true;
     while (do_one(s, timeout_us, &deadline, &frame, &held)) {
+        while (!(once && frame.invoked > 0) && run_batched(s, &frame, &held))
+            ;
         if (once && frame.invoked > 0)
             break;
         if (!held) {
@@ -856,7 +892,7 @@ void sl_stop(sl_scheduler *s)
         s->stopped = true;
         SL_TP(stop, s);
         signal_all(s);
-        interrupt_reactor(s);
+        stop_wake_reactor(s);
     }
     sched_unlock(s);
 }
@@ -886,22 +922,22 @@ void sl_restart(sl_scheduler *s)
 int register_descriptor(sl_scheduler *s, int fd, descriptor_state *d)
 {
     const uint32_t events = EPOLLIN | EPOLLOUT | EPOLLET | EPOLLERR | EPOLLHUP;
-    pthread_mutex_lock(&d->mutex);
+    desc_lock(d);
     d->registered_events = events;
     d->fd = fd;
     d->sched = s;
     d->read_ready = false;
     d->write_ready = false;
-    pthread_mutex_unlock(&d->mutex);
+    desc_unlock(d);
     struct epoll_event ev;
     memset(&ev, 0, sizeof ev);
     ev.events = events;
     ev.data.ptr = d;
     if (epoll_ctl(s->epoll_fd, EPOLL_CTL_ADD, fd, &ev) < 0) {
         int err = -errno;
-        pthread_mutex_lock(&d->mutex);
+        desc_lock(d);
         d->registered_events = 0;
-        pthread_mutex_unlock(&d->mutex);
+        desc_unlock(d);
         return err;
     }
     return 0;

@@ -289,6 +289,28 @@ ssize_t __wrap_sendmsg(int fd, const struct msghdr *msg, int flags)
     return should_fail(F_SENDMSG, fd) ? -1 : __real_sendmsg(fd, msg, flags);
 }
 
+/* recv and send (the send-recv variant's single-buffer syscalls) count
+ * as the readv and sendmsg sites: the same read, the same write. */
+ssize_t __real_recv(int fd, void *buf, size_t n, int flags);
+ssize_t __wrap_recv(int fd, void *buf, size_t n, int flags);
+ssize_t __wrap_recv(int fd, void *buf, size_t n, int flags)
+{
+    if (should_fail(F_READV, fd))
+        return -1;
+    ssize_t r = __real_recv(fd, buf, n, flags);
+    int saved = errno;
+    maybe_delay(F_READV, fd);
+    errno = saved;
+    return r;
+}
+
+ssize_t __real_send(int fd, const void *buf, size_t n, int flags);
+ssize_t __wrap_send(int fd, const void *buf, size_t n, int flags);
+ssize_t __wrap_send(int fd, const void *buf, size_t n, int flags)
+{
+    return should_fail(F_SENDMSG, fd) ? -1 : __real_send(fd, buf, n, flags);
+}
+
 int __real_accept4(int fd, struct sockaddr *addr, socklen_t *len, int flags);
 int __wrap_accept4(int fd, struct sockaddr *addr, socklen_t *len, int flags);
 int __wrap_accept4(int fd, struct sockaddr *addr, socklen_t *len, int flags)

@@ -334,3 +334,30 @@ void resolver_thread_start_failure_returns_error(void **state)
     freeaddrinfo(l.res);
     sl_scheduler_destroy(s);
 }
+
+static void never_called(sl_resolve *r, int status, struct addrinfo *res, void *arg)
+{
+    (void)r;
+    (void)status;
+    (void)res;
+    (void)arg;
+    fail_msg("a refused lookup ran its handler");
+}
+
+/* The single-threaded variant refuses the resolver with a clear error
+ * (upstream refuses DNS in single-threaded mode); elsewhere it is there. */
+void single_threaded_refuses_resolver(void **state)
+{
+    (void)state;
+    if (!variant_is("single-threaded")) {
+        printf("  skip: only the single-threaded variant refuses the resolver\n");
+        skip();
+    }
+    sl_scheduler *s = new_sched();
+    sl_resolve *r = (sl_resolve *)1;
+    assert_int_equal(sl_resolve_start(s, "127.0.0.1", "80", NULL, never_called, NULL, &r),
+                     -ENOTSUP);
+    assert_null(r);
+    assert_int_equal(sl_run(s), 0);
+    sl_scheduler_destroy(s);
+}

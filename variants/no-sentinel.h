@@ -10,6 +10,7 @@
  */
 #define SL_HAS_SENTINEL 0
 #define SL_VARIANT_DO_ONE
+#ifndef SL_VARIANT_SHARED
 
 /* The reference's do_one contracts hold here too: a poll makes one
  * zero-timeout reactor pass when the queue is empty and the reactor free,
@@ -57,3 +58,4 @@ static bool do_one(sl_scheduler *s, long timeout_us, const struct timespec *dead
         }
     }
 }
+#endif

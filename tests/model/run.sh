@@ -287,6 +287,17 @@ check bug-hook-no-interrupt     deadlock  safety   "-DNW=1 -DTIMER_ARM -DNEXT=1 
 check bug-no-stale-flush        deadlock  safety   "-DNW=1 -DTIMER_ARM -DNEXT=1 -DBUG_NO_STALE_FLUSH" "reactor ignores timerfd_stale"
 check bug-hook-tso              deadlock  safety   "-DNW=1 -DTIMER_ARM -DNEXT=1 -DTSO" "hook with release/acquire: load passes store"
 check bug-hook-tso-live-nw2     cycle     all_run  "-DNW=2 -DTIMER_ARM -DNEXT=0 -DTSO" "hook with release/acquire: load passes store"
+check hook-interrupts-tso       holds     safety   "-DNW=1 -DTIMER_ARM -DNEXT=1 -DTSO -DHOOK_INTERRUPTS" "upstream 8199f3c's hook: the race gone by design"
+check hook-interrupts-tso-live-nw2 holds   all_run  "-DNW=2 -DTIMER_ARM -DNEXT=0 -DTSO -DHOOK_INTERRUPTS" "upstream 8199f3c's hook: the race gone by design"
+check timer-fastpath-safety-nw2 holds     safety   "-DNW=2 -DTIMER_FASTPATH -DNCHILD=1" "libuv's due-timer pass"
+check timer-fastpath-rearm-nw2  holds     safety   "-DNW=2 -DNTIMER=2 -DREARM=1 -DNEXT=0 -DTIMER_FASTPATH" "due-timer pass, 2 timers re-armed"
+check timer-fastpath-arm-live-nw2 holds   all_run  "-DNW=2 -DTIMER_ARM -DNEXT=0 -DTIMER_FASTPATH" "due-timer pass, timer armed from outside"
+check timer-fastpath-storm-nw2  holds     timer_served "-DSTORM -DTIMER_FASTPATH -DNW=2" "due-timer pass under a storm"
+check event-interval-safety-nw2 holds     safety   "-DNW=2 -DEVENT_INTERVAL -DNCHILD=1" "Tokio's event interval"
+check event-interval-live-nw2   holds     all_run  "-DNW=2 -DEVENT_INTERVAL -DNEXT=1 -DNCHILD=1" "Tokio's event interval"
+check event-interval-storm-nw1  holds     timer_served "-DSTORM -DEVENT_INTERVAL -DNW=1" "event interval storm: the timer still served"
+check event-interval-storm-nw2  holds     timer_served "-DSTORM -DEVENT_INTERVAL -DNW=2" "event interval storm: the timer still served"
+check event-interval-unbounded-storm-nw1 cycle timer_served "-DSTORM -DEVENT_INTERVAL -DEI_N=256 -DNW=1" "an unbounded interval starves the timer (the switch bites)"
 check bug-wait-count-late       assertion safety   "-DNW=1 -DTIMER_ARM -DNEXT=0 -DWAIT_COUNT_LATE" "timer wait counted after it is visible"
 
 wait

@@ -23,6 +23,13 @@
  *   ASIO_CASCADE      the cascade after popping a handler uses the full wake
  *                     policy (may interrupt the reactor), as Asio does
  *   GATED_STOP        stop writes the eventfd only for a blocked reactor (Asio)
+ *   HOOK_INTERRUPTS   the earliest-expiry hook always interrupts the reactor,
+ *                     loading nothing (upstream 8199f3c)
+ *   TIMER_FASTPATH    the reactor harvests due timers from the heap before
+ *                     epoll_wait, with no timerfd read (libuv)
+ *   EVENT_INTERVAL    a thread that pops the sentinel with handlers queued
+ *                     puts it back EI_N times (default 2) before it polls
+ *                     (Tokio's event interval, counted in passes here)
  *   TSO, WAIT_COUNT_LATE, BUG_*: seeded weaknesses, see below and run.sh.
  * Worker modes: MODE1..MODE3 (default MODE_RUN) pick the call each worker
  * makes.  Scenarios (default: an outside thread posts NEXT handlers under a
@@ -55,6 +62,9 @@
 #define UPSTREAM_WAIT_ONE
 #endif
 
+#ifndef EI_N
+#define EI_N 2        /* EVENT_INTERVAL: passes let by between polls */
+#endif
 #ifndef NW
 #define NW 2          /* worker threads: 1 to 3 */
 #endif
@@ -362,7 +372,12 @@ inline program_timerfd()
  * (or release/acquire, upstream's orders) the load may pass the store. */
 inline earliest_changed(tr)
 {
-#ifdef TSO
+#ifdef HOOK_INTERRUPTS
+	/* No load left to pass the store: the CAS in interrupt_reactor is a
+	 * full barrier, so even under TSO the store is visible first. */
+	timerfd_stale = true;
+	tr = true;
+#elif defined(TSO)
 	if
 	:: timerfd_stale = true; tr = task_running
 	:: tr = task_running; timerfd_stale = true   /* the store drains late */
@@ -421,6 +436,9 @@ proctype worker(byte me; byte mode)
 	bool once;      /* run_one, wait_one, poll_one */
 	bool dl;        /* the caller's deadline has passed */
 	bool polled;    /* this call has made a reactor pass (ctx->polled) */
+#ifdef EVENT_INTERVAL
+	byte ei_skips;  /* sentinel pops let pass since this thread's last poll */
+#endif
 	bool more;
 	bool ev_efd, ev_tfd, zero, tr;
 
@@ -455,6 +473,12 @@ do_one:
 		:: op == OP_SENT ->
 			op = OP_NONE;
 			more = (len(q) > 0);
+#ifdef EVENT_INTERVAL
+			if
+			:: more && ei_skips < EI_N -> ei_skips++; q!OP_SENT; goto do_one
+			:: else -> ei_skips = 0
+			fi;
+#endif
 			if
 			:: !more && outstanding == 0 -> q!OP_SENT; goto leave
 			:: !more && outstanding > 0 && tk == TK_ZERO ->
@@ -620,6 +644,27 @@ run_task:
 		assert(!in_reactor);
 		in_reactor = true
 	};
+#ifdef TIMER_FASTPATH
+	/* run_due_timers: what is due leaves the heap now, the timerfd is
+	 * marked for reprogramming by the flush below, and the pass polls */
+	atomic {
+		if
+		:: (in_heap[0] && due[0]) || (in_heap[1] && due[1]) ->
+			printf("T%d reactor harvests due timers\n", me);
+			if
+			:: in_heap[0] && due[0] -> in_heap[0] = false; due[0] = false; post_here(me, OP_T0, act)
+			:: else -> skip
+			fi;
+			if
+			:: in_heap[1] && due[1] -> in_heap[1] = false; due[1] = false; post_here(me, OP_T0 + 1, act)
+			:: else -> skip
+			fi;
+			timerfd_stale = true;
+			ttk = TK_ZERO
+		:: else -> skip
+		fi
+	};
+#endif
 #ifndef BUG_NO_STALE_FLUSH
 	/* flush deferred timerfd programming: exchange(false), update_timerfd */
 	atomic {
