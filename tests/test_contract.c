@@ -450,7 +450,18 @@ void contract_sentinel_handed_on_after_timed_reactor_pass(void **state)
     atomic_init(&b.rt.done, false);
     b.delay_ms = 15;
     assert_int_equal(pthread_create(&b.tid, NULL, delayed_run_main, &b), 0);
-    assert_int_equal(sl_wait_one(s, 60000), 0);
+    size_t n = sl_wait_one(s, 60000);
+    if (n == 1) {
+        /* This thread was held off the CPU past the timer (a loaded
+         * machine): it ran the timer itself and the hand-off was not
+         * exercised.  Say so rather than pass or fail. */
+        assert_true(elapsed_ms_since(start) >= 250);
+        pthread_join(b.tid, NULL);
+        sl_scheduler_destroy(s);
+        print_message("  wait_one(60 ms) overran to the 250 ms timer: scenario not reached\n");
+        skip();
+    }
+    assert_int_equal(n, 0);
     assert_true(elapsed_ms_since(start) >= 59);
     uint64_t wait_start = sl_now_ns();
     while (!atomic_load(&b.rt.done) && elapsed_ms_since(wait_start) < 1000)
