@@ -5,7 +5,9 @@
 #                   variant (stats and trace builds, and the timed ref build)
 #   make check      the suite under address+undefined and thread sanitizers
 #                   on every variant, valgrind on ref, the stress run, the
-#                   wake-protocol model (tests/model)
+#                   wake-protocol model (tests/model), the mutation check
+#   make mutants    each bug of tests/mutants/ put into a copy of ref/: the
+#                   suite must fail on every one (prints the kill matrix)
 #   make stress     mixed load on every variant, 3e6 checked operations each
 #   make soak DURATION=SECONDS [VARIANT=a,b]   the stress for as long as asked
 #   make bench      the benchmarks (bench/README.md); FULL=1, WORKLOAD=, VARIANT=,
@@ -28,7 +30,11 @@
 #
 # Adding a variant: write variants/<name>.h and add <name> to VARIANTS.
 
-VARIANTS := ref no-inline-budget no-private-queue no-sentinel unbounded-inline
+VARIANTS := ref no-inline-budget no-private-queue no-sentinel unbounded-inline \
+            gated-stop asio-cascade event-interval send-recv hook-interrupts \
+            timer-fastpath batch-drain single-threaded tuned
+# Handlers between reactor polls of event-interval and tuned (Tokio's 61).
+EVENT_INTERVAL ?= 61
 # Fixed-cap budget variants for sweeps: make BUDGET=1,2,4,8,16,64 ...
 BUDGET ?=
 comma := ,
@@ -43,7 +49,7 @@ LDLIBS := -pthread
 REF_SRCS := $(sort $(wildcard ref/*.c))
 TEST_SRCS := $(sort $(wildcard tests/*.c))
 TEST_DEPS := libcmocka-dev liblttng-ust-dev lttng-tools babeltrace2 python3-bt2 \
-             libxml2-utils gdb
+             libxml2-utils gdb liburing-dev
 Q := @
 
 .PHONY: all help test check bench trace plots clean deps-test
@@ -52,7 +58,7 @@ Q := @
 all: $(foreach v,$(ALL_VARIANTS),build/$(v)/libschedlab.a)
 
 help:
-	@sed -n '3,29p' Makefile | sed 's/^# \{0,1\}//'
+	@sed -n '3,31p' Makefile | sed 's/^# \{0,1\}//'
 
 # ---- per-build flags ---------------------------------------------------
 
@@ -66,7 +72,7 @@ define variant_flags
 -DSL_VARIANT='"$(1)"' $(call variant_file_flags,$(patsubst %-aa,%,$(1)))
 endef
 define variant_file_flags
-$(if $(filter ref,$(1)),,$(if $(filter budget-%,$(1)),-DSL_VARIANT_FILE='"../variants/fixed-budget.h"' -DSL_FIXED_BUDGET=$(patsubst budget-%,%,$(1)),-DSL_VARIANT_FILE='"../variants/$(1).h"'))
+$(if $(filter event-interval tuned,$(1)),-DSL_EVENT_INTERVAL=$(EVENT_INTERVAL)) $(if $(filter ref uring,$(1)),,$(if $(filter budget-%,$(1)),-DSL_VARIANT_FILE='"../variants/fixed-budget.h"' -DSL_FIXED_BUDGET=$(patsubst budget-%,%,$(1)),-DSL_VARIANT_FILE='"../variants/$(1).h"'))
 endef
 define kind_flags
 $(if $(filter %-stats,$(1)),-DSL_STATS,)$(if $(filter %-trace,$(1)),-DSL_TRACE,)$(if $(filter %-asan,$(1)),-DSL_STATS -O1 -fsanitize=address$(comma)undefined -fno-omit-frame-pointer -fno-sanitize-recover=all,)$(if $(filter %-tsan,$(1)),-DSL_STATS -O1 -fsanitize=thread,)
@@ -89,7 +95,7 @@ build/$(1)/tests: $(TEST_SRCS) tests/*.h build/$(1)/libschedlab.a
 	@echo "  LD      $(1)/tests"
 	$(Q)$(CC) $(call build_cflags,$(1)) -Iref $(TEST_SRCS) build/$(1)/libschedlab.a \
 	    -o $$@ -lcmocka $(LDLIBS) $(call build_ldflags,$(1)) \
-	    -Wl,--wrap=timerfd_settime,--wrap=epoll_create1,--wrap=eventfd,--wrap=timerfd_create,--wrap=epoll_ctl,--wrap=epoll_wait,--wrap=write,--wrap=readv,--wrap=sendmsg,--wrap=accept4,--wrap=socket,--wrap=socketpair,--wrap=pipe2,--wrap=pthread_create
+	    -Wl,--wrap=timerfd_settime,--wrap=epoll_create1,--wrap=eventfd,--wrap=timerfd_create,--wrap=epoll_ctl,--wrap=epoll_wait,--wrap=write,--wrap=readv,--wrap=sendmsg,--wrap=recv,--wrap=send,--wrap=accept4,--wrap=socket,--wrap=socketpair,--wrap=pipe2,--wrap=pthread_create
 
 build/$(1)/.dir:
 	$(Q)mkdir -p build/$(1) && touch $$@
@@ -100,10 +106,49 @@ KINDS := $(ALL_VARIANTS) $(addsuffix -stats,$(ALL_VARIANTS)) \
          $(addsuffix -tsan,$(ALL_VARIANTS))
 $(foreach k,$(KINDS),$(eval $(call build_rules,$(k))))
 
+# ---- the io_uring backend (uring/) ----------------------------------------
+# A second subject beside the epoll reference, as Redis keeps its polling
+# backends side by side: its own scheduler and sockets (uring/*.c), ref's
+# backend-independent services (timers, signals, resolver), the same
+# schedlab.h.  Builds: uring, uring-stats, uring-trace, uring-asan, uring-tsan.
+URING_OWN := $(sort $(wildcard uring/*.c))
+URING_SHARED := ref/timer.c ref/signal.c ref/resolver.c
+URING_KINDS := uring uring-stats uring-trace uring-asan uring-tsan
+# liburing's objects go into each uring libschedlab.a, so every program of
+# the kit (suite, stress, bench, trace workloads) links it unchanged.
+LIBURING_A := $(shell $(CC) -print-file-name=liburing.a)
+
+define uring_rules
+$(patsubst uring/%.c,build/$(1)/%.o,$(URING_OWN)): build/$(1)/%.o: uring/%.c uring/*.h ref/*.h | build/$(1)/.dir
+	@echo "  CC      $(1)/$$*.o"
+	$(Q)$(CC) $(call build_cflags,$(1)) -c $$< -o $$@
+
+$(patsubst ref/%.c,build/$(1)/%.o,$(URING_SHARED)): build/$(1)/%.o: ref/%.c ref/*.h | build/$(1)/.dir
+	@echo "  CC      $(1)/$$*.o"
+	$(Q)$(CC) $(call build_cflags,$(1)) -c $$< -o $$@
+
+build/$(1)/libschedlab.a: $(patsubst uring/%.c,build/$(1)/%.o,$(URING_OWN)) $(patsubst ref/%.c,build/$(1)/%.o,$(URING_SHARED)) $(if $(filter %-trace,$(1)),build/$(1)/sl_tp.o)
+	@echo "  AR      $(1)/libschedlab.a (with liburing)"
+	$(Q)test -f $(LIBURING_A) || { echo "schedlab: liburing.a missing: tools/ensure-deps liburing-dev" >&2; exit 1; }
+	$(Q)rm -rf $$@ build/$(1)/liburing && mkdir -p build/$(1)/liburing && \
+	    cd build/$(1)/liburing && ar x $(LIBURING_A)
+	$(Q)ar rcs $$@ $$^ build/$(1)/liburing/*
+
+build/$(1)/tests: $(TEST_SRCS) tests/*.h build/$(1)/libschedlab.a
+	@echo "  LD      $(1)/tests"
+	$(Q)$(CC) $(call build_cflags,$(1)) -Iref $(TEST_SRCS) build/$(1)/libschedlab.a \
+	    -o $$@ -lcmocka $(LDLIBS) $(call build_ldflags,$(1)) \
+	    -Wl,--wrap=timerfd_settime,--wrap=epoll_create1,--wrap=eventfd,--wrap=timerfd_create,--wrap=epoll_ctl,--wrap=epoll_wait,--wrap=write,--wrap=readv,--wrap=sendmsg,--wrap=recv,--wrap=send,--wrap=accept4,--wrap=socket,--wrap=socketpair,--wrap=pipe2,--wrap=pthread_create
+
+build/$(1)/.dir:
+	$(Q)mkdir -p build/$(1) && touch $$@
+endef
+$(foreach k,$(URING_KINDS),$(eval $(call uring_rules,$(k))))
+
 # ---- test ---------------------------------------------------------------
 
-TEST_BUILDS := $(addsuffix -stats,$(ALL_VARIANTS)) ref
-TRACE_TEST_BUILDS := $(addsuffix -trace,$(ALL_VARIANTS))
+TEST_BUILDS := $(addsuffix -stats,$(ALL_VARIANTS)) ref uring-stats uring
+TRACE_TEST_BUILDS := $(addsuffix -trace,$(ALL_VARIANTS)) uring-trace
 
 deps-test:
 	$(Q)tools/ensure-deps gcc make $(TEST_DEPS)
@@ -113,10 +158,11 @@ deps-test:
 # (SL_TRACE_CHECK=1; trace/record.sh starts an LTTng daemon if none runs).
 test: deps-test
 	$(Q)$(MAKE) --no-print-directory $(foreach b,$(TEST_BUILDS) $(TRACE_TEST_BUILDS),build/$(b)/tests) \
-	    $(foreach v,$(ALL_VARIANTS),build/$(v)-trace/workloads)
+	    $(foreach v,$(ALL_VARIANTS) uring,build/$(v)-trace/workloads)
 	$(Q)SL_TRACE_CHECK=1 tools/run-suites $(TEST_BUILDS) $(TRACE_TEST_BUILDS)
 
-CHECK_BUILDS := $(addsuffix -asan,$(ALL_VARIANTS)) $(addsuffix -tsan,$(ALL_VARIANTS))
+CHECK_BUILDS := $(addsuffix -asan,$(ALL_VARIANTS)) $(addsuffix -tsan,$(ALL_VARIANTS)) \
+                uring-asan uring-tsan
 check: deps-test
 	$(Q)tools/ensure-deps valgrind spin
 	$(Q)$(MAKE) --no-print-directory $(foreach b,$(CHECK_BUILDS) ref-stats,build/$(b)/tests)
@@ -124,12 +170,23 @@ check: deps-test
 	$(Q)SL_VALGRIND=1 tools/run-suites ref-stats
 	$(Q)$(MAKE) --no-print-directory stress
 	$(Q)tests/model/run.sh
+	$(Q)$(MAKE) --no-print-directory mutants
+
+# The mutation check (tools/mutants): one copy of the kit per mutant under
+# build/mutants/, built as ref-stats, the suite run against it.
+.PHONY: mutants
+mutants: deps-test
+	$(Q)tools/mutants
 
 # ---- bench / trace (see their directories) ------------------------------
 
 -include bench/bench.mk
 -include trace/trace.mk
 -include tests/tests.mk
+# The bench workloads against the uring builds (bench/bench.mk's rule).
+$(foreach k,uring uring-stats,$(eval $(call bench_prog_rules,$(k))))
+# The stress program against the uring builds too (build/uring*/stress).
+$(foreach k,$(URING_KINDS),$(eval $(call stress_rules,$(k))))
 
 clean:
 	rm -rf build

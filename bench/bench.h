@@ -261,7 +261,8 @@ static inline void bench_counters(sl_scheduler *s, uint64_t ops)
         BENCH_COUNTER(handlers_run),        BENCH_COUNTER(inline_completions),
         BENCH_COUNTER(inline_posted),       BENCH_COUNTER(refill_unassisted),
         BENCH_COUNTER(refill_doubled),      BENCH_COUNTER(refill_reset),
-        BENCH_COUNTER(refill_kept),
+        BENCH_COUNTER(refill_kept),         BENCH_COUNTER(uring_submits),
+        BENCH_COUNTER(uring_enters),        BENCH_COUNTER(uring_cqes),
 #undef BENCH_COUNTER
     };
     for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++) {

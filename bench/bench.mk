@@ -25,7 +25,7 @@
 BENCH_WORKLOADS := post_single post_threads post_interleaved post_concurrent \
     post_chain post_cross_thread pingpong_tcp pingpong_unix pingpong_concurrent \
     throughput_oneway throughput_twoway timer_schedule_cancel timer_fire \
-    timer_concurrent fanout accept_churn starvation budget_sweep
+    timer_concurrent fanout accept_churn starvation budget_sweep pingpong_threads
 BENCH_DEPS := hyperfine jq gnuplot-nox libboost-dev libuv1-dev libevent-dev g++
 BENCH_CFLAGS = $(CFLAGS_BASE) $(OPT) -Iref -Ibench -Ibench/peers
 BENCH_JOBS ?= $(shell nproc 2>/dev/null || echo 2)
@@ -37,7 +37,9 @@ BENCH_BUDGET_VARIANTS := $(addprefix budget-,$(subst $(comma), ,$(BENCH_BUDGET))
 
 # What WORKLOAD= and VARIANT= select (comma lists; empty: everything).
 BENCH_SEL_WORKLOADS := $(if $(WORKLOAD),$(filter $(subst $(comma), ,$(WORKLOAD)),$(BENCH_WORKLOADS)),$(BENCH_WORKLOADS))
-BENCH_SEL_VARIANTS := $(if $(VARIANT),$(filter $(subst $(comma), ,$(VARIANT)),$(VARIANTS)),$(VARIANTS))
+# The io_uring scheduler (uring/) runs beside ref and the variants.
+BENCH_VARIANT_LIST := $(VARIANTS) uring
+BENCH_SEL_VARIANTS := $(if $(VARIANT),$(filter $(subst $(comma), ,$(VARIANT)),$(BENCH_VARIANT_LIST)),$(BENCH_VARIANT_LIST))
 BENCH_SEL_BUDGETS := $(if $(filter budget_sweep,$(BENCH_SEL_WORKLOADS)),$(if $(VARIANT),$(filter $(subst $(comma), ,$(VARIANT)),$(BENCH_BUDGET_VARIANTS)),$(BENCH_BUDGET_VARIANTS)))
 
 # The A/A control of every run, and the A/A twins make compare may build.
@@ -77,21 +79,29 @@ bench: deps-bench
 	$(Q)$(MAKE) --no-print-directory -k -j$(BENCH_JOBS) BUDGET=$(BENCH_BUDGET) \
 	    WORKLOAD='$(WORKLOAD)' VARIANT='$(VARIANT)' bench-programs || \
 	    echo "bench: some programs did not build (errors above); the report lists each gap"
-	$(Q)BENCH_VARIANTS='$(VARIANTS)' BENCH_BUDGET_VARIANTS='$(BENCH_BUDGET_VARIANTS)' \
-	    FULL='$(FULL)' WORKLOAD='$(WORKLOAD)' VARIANT='$(VARIANT)' bench/run.sh
+	$(Q)BENCH_VARIANTS='$(BENCH_VARIANT_LIST)' BENCH_BUDGET_VARIANTS='$(BENCH_BUDGET_VARIANTS)' \
+	    BENCH_PEERS='$(notdir $(PEER_BINS))' FULL='$(FULL)' WORKLOAD='$(WORKLOAD)' \
+	    VARIANT='$(VARIANT)' bench/run.sh
 
 # Two builds head to head on one workload (bench/compare checks the input
 # and builds what it needs).  Bad input stops make with one line that says
 # what is valid.
 ifneq ($(filter compare,$(MAKECMDGOALS)),)
-COMPARE_CHECK := $(shell BENCH_VARIANTS='$(VARIANTS)' bench/compare --check '$(A)' '$(B)' '$(WORKLOAD)' '$(PARAM)' 2>&1)
+COMPARE_CHECK := $(shell BENCH_VARIANTS='$(BENCH_VARIANT_LIST)' bench/compare --check '$(A)' '$(B)' '$(WORKLOAD)' '$(PARAM)' 2>&1)
 $(if $(COMPARE_CHECK),$(error $(COMPARE_CHECK)))
 endif
 compare: deps-bench
-	$(Q)BENCH_VARIANTS='$(VARIANTS)' bench/compare '$(A)' '$(B)' '$(WORKLOAD)' '$(PARAM)'
+	$(Q)BENCH_VARIANTS='$(BENCH_VARIANT_LIST)' bench/compare '$(A)' '$(B)' '$(WORKLOAD)' '$(PARAM)'
 
 compare-runs:
 	$(Q)bench/compare-runs $(OLD) $(NEW)
 
 plots:
 	$(Q)plots/plots.sh results/latest
+
+# The added ideas, each against the build it changes, and tuned against
+# the peers (bench/HYPOTHESES.md says how to read them).
+.PHONY: hypotheses
+hypotheses: deps-bench
+	$(Q)bench/hypotheses.sh results/hypotheses.md
+	$(Q)bench/tuned.sh results/tuned.md

@@ -88,6 +88,7 @@ function impl_kind(impl) {
     if (impl ~ /^floor/) return "floor"
     if (impl ~ /^(asio|libuv|libevent|tokio)/) return "peer"
     if (impl ~ /^budget-/) return "budget"
+    if (impl == "uring") return "backend"
     return "variant"
 }
 

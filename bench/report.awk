@@ -21,6 +21,7 @@ BEGIN {
     ablations()
     unexplained()
     not_judged()
+    backend_table()
     budget_table()
     targets()
     peers_table()
@@ -223,6 +224,72 @@ function not_judged(    n, seen, list, k) {
           "verdict.  Threads counted: post_threads N runs N threads and a feeder, " \
           "post_concurrent N runs N, post_cross_thread a producer and a runner.  Not judged " \
           "here: " list "."
+    print ""
+}
+
+# The verdict of uring against ref on one row (verdicts.csv, as for the
+# variants).
+function uring_verdict(w, p, m,    n) {
+    for (n = 1; n <= NR_V; n++)
+        if (R_IMPL[n] == "uring" && R_W[n] == w && R_P[n] == p && R_M[n] == m)
+            return verdict_text(R_V[n], cores)
+    return "—"
+}
+
+# A counter's per-op mean, or "-" when the stats run did not report it.
+function per_op(w, impl, p, c,    k) {
+    k = key(w, impl, p, c "_per_op")
+    return (k in MEAN) ? sprintf("%.3g", MEAN[k]) : "-"
+}
+
+# What each design pays per operation: ref's reactor calls and eventfd
+# writes; uring's io_uring_enter calls, SQEs, CQEs per enter, wake-ups.
+function backend_explain(w, p,    e, c, cpe) {
+    e = key(w, "uring", p, "uring_enters_per_op"); c = key(w, "uring", p, "uring_cqes_per_op")
+    cpe = ((e in MEAN) && (c in MEAN) && MEAN[e] > 0) ? sprintf("%.3g", MEAN[c] / MEAN[e]) : "-"
+    return sprintf("ref: epoll_wait %s+%s, eventfd %s, locks %s; uring: enter %s, SQE %s, CQE/enter %s, wake-ups %s, locks %s",
+        per_op(w, "ref", p, "epoll_wait_blocking"), per_op(w, "ref", p, "epoll_wait_zero"),
+        per_op(w, "ref", p, "eventfd_writes"), per_op(w, "ref", p, "mutex_locks"),
+        per_op(w, "uring", p, "uring_enters"), per_op(w, "uring", p, "uring_submits"), cpe,
+        per_op(w, "uring", p, "eventfd_writes"), per_op(w, "uring", p, "mutex_locks"))
+}
+
+function backend_table(    i, any, j, w, p, ms, mlist, nm, m, k, rows) {
+    any = 0
+    for (i = 1; i <= NIMPL; i++) if (IMPL[i] == "uring") any = 1
+    if (!any) return
+    print "## The epoll scheduler vs the io_uring scheduler"
+    print ""
+    print "ref (upstream's epoll scheduler) against uring (upstream's io_uring " \
+          "scheduler, uring/): ratio = uring / ref of the mean, 95% CI as above.  " \
+          "The last column gives, per operation (stats builds), what each design " \
+          "pays: ref's epoll_wait calls (blocking+zero), eventfd writes and mutex " \
+          "locks; uring's io_uring_enter calls, SQEs submitted, CQEs reaped per " \
+          "enter, wake-ups (eventfd writes) and mutex locks."
+    print ""
+    print "| workload | param | metric | ref | uring | ratio [95% CI] | verdict | per op |"
+    print "|---|---|---|---|---|---|---|---|"
+    rows = 0
+    for (j = 1; j <= NWP; j++) {
+        split(WP[j], ms, SUBSEP); w = ms[1]; p = ms[2]
+        if (w == "budget_sweep") continue
+        if (!(HAS[w, "ref", p] && HAS[w, "uring", p])) continue
+        mlist = primary(w) " wall_s"
+        nm = split(mlist, m, " ")
+        for (k = 1; k <= nm; k++) {
+            if (!has(w, "ref", p, m[k]) || !has(w, "uring", p, m[k])) continue
+            if (ratio(key(w, "uring", p, m[k]), key(w, "ref", p, m[k])))
+                printf "| %s | %s | %s | %s | %s | %s | %s | %s |\n", w, p, m[k],
+                    fmt(MEAN[key(w, "ref", p, m[k])], m[k]), fmt(MEAN[key(w, "uring", p, m[k])], m[k]),
+                    fmt_ratio(), uring_verdict(w, p, m[k]), backend_explain(w, p)
+            else
+                printf "| %s | %s | %s | %s | %s | n/a | not comparable (a zero mean) | %s |\n", w, p, m[k],
+                    fmt(MEAN[key(w, "ref", p, m[k])], m[k]), fmt(MEAN[key(w, "uring", p, m[k])], m[k]),
+                    backend_explain(w, p)
+            rows++
+        }
+    }
+    if (!rows) print "| (no workload ran on both ref and uring) | | | | | | | |"
     print ""
 }
 

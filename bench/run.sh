@@ -212,6 +212,15 @@ echo "workload,param,round,position,impl" > "$ORDER"
 : > "$NOTES"
 note() { echo "$*" >> "$NOTES"; echo "  note: $*"; }
 
+# The io_uring scheduler needs a usable io_uring (kernel, sysctl
+# io_uring_disabled, seccomp): without one it is a gap, not a failure.
+if in_list uring "${sel_variants// /,}" && [ -x build/uring/bench/post_single ] &&
+    ! err=$(build/uring/bench/post_single -t 0.01 2>&1 >/dev/null); then
+    note "uring: ${err:-the program failed}: io_uring unavailable here, no uring rows"
+    sel_variants=$(for v in $sel_variants; do [ "$v" = uring ] || echo "$v"; done)
+    sel_variants=$(echo $sel_variants)
+fi
+
 # impls.csv: every implementation that may appear, with its kind (the
 # report, the figures and compare-runs read it).
 {

@@ -69,6 +69,14 @@ static int connect_result(sl_socket *sock)
     return err ? err : ENOTCONN;
 }
 
+#ifndef SL_VARIANT_IO_SYSCALLS
+/* The syscalls of a read and a write (upstream 6e759c2: readv, sendmsg). */
+#define io_read(fd, iov, iovcnt) readv((fd), (iov), (iovcnt))
+#define io_write(fd, iov, iovcnt)                                                        \
+    sendmsg((fd), &(struct msghdr){.msg_iov = (iov), .msg_iovlen = (size_t)(iovcnt)},    \
+            MSG_NOSIGNAL) /* EPIPE, never SIGPIPE */
+#endif
+
 /* Upstream: perform_io() of epoll_read_op, epoll_write_op, epoll_connect_op
  * and epoll_accept_op.  Sets errn (EAGAIN included) and bytes. */
 void io_perform(io_op *op)
@@ -78,16 +86,14 @@ void io_perform(io_op *op)
     switch (op->kind) {
     case IO_READ:
         do
-            n = readv(fd, op->iov, op->iovcnt);
+            n = io_read(fd, op->iov, op->iovcnt);
         while (n < 0 && errno == EINTR);
         break;
-    case IO_WRITE: {
-        struct msghdr msg = {.msg_iov = op->iov, .msg_iovlen = (size_t)op->iovcnt};
+    case IO_WRITE:
         do
-            n = sendmsg(fd, &msg, MSG_NOSIGNAL); /* EPIPE, never SIGPIPE */
+            n = io_write(fd, op->iov, op->iovcnt);
         while (n < 0 && errno == EINTR);
         break;
-    }
     case IO_CONNECT:
         op->errn = connect_result(op->sock);
         op->bytes = 0;
@@ -127,33 +133,35 @@ void register_op(sl_socket *sock, io_op *op, io_op **slot, bool *ready_flag,
     sl_scheduler *s = sock->sched;
     descriptor_state *d = &sock->desc;
     sl_work_started(s);
-    pthread_mutex_lock(&d->mutex);
-    bool io_done = false;
-    if (*ready_flag) { /* consume the cached edge first */
-        *ready_flag = false;
-        io_perform(op);
-        io_done = !would_block(op);
-        if (!io_done)
-            op->errn = 0;
-    }
+    desc_lock(d);
     /* A cancel that ran while this op was being started, and only that
      * one: a mark left for an earlier op (already completed when the
      * cancel ran) has another generation.  Upstream 6e759c2 keeps a plain
      * flag, which a cancel also sets for an op whose completion is already
      * queued; nothing clears it, and it cancels the next op of that kind
-     * that parks (defect fixed here). */
+     * that parks (defect fixed here).  Checked before the cached edge is
+     * used: a cancelled op does no I/O (upstream performs it first and
+     * then reports the op cancelled, its bytes read or sent). */
     if (*cancel_gen != 0 &&
         *cancel_gen == atomic_load_explicit(&op->gen, memory_order_relaxed))
         atomic_store_explicit(&op->cancelled, true, memory_order_relaxed);
     *cancel_gen = 0;
+    bool io_done = false;
+    if (*ready_flag && !atomic_load_explicit(&op->cancelled, memory_order_relaxed)) {
+        *ready_flag = false; /* consume the cached edge */
+        io_perform(op);
+        io_done = !would_block(op);
+        if (!io_done)
+            op->errn = 0;
+    }
     if (io_done || atomic_load_explicit(&op->cancelled, memory_order_acquire)) {
-        pthread_mutex_unlock(&d->mutex);
+        desc_unlock(d);
         sl_post(s, &op->op);
         sl_work_finished(s);
         return;
     }
     *slot = op;
-    pthread_mutex_unlock(&d->mutex);
+    desc_unlock(d);
     SL_TP(op_parked, s, sock->fd, op->kind);
 }
 
@@ -179,7 +187,7 @@ void descriptor_run(sl_op *o)
 {
     descriptor_state *d = (descriptor_state *)o;
     SL_RACE_WINDOW("descriptor_run", d);
-    pthread_mutex_lock(&d->mutex);
+    desc_lock(d);
     /* Cleared under the mutex (upstream 8199f3c; 6e759c2 cleared it
      * before locking).  A close in that window saw "not queued", skipped
      * taking the owner reference, and the socket could be recycled while
@@ -193,7 +201,7 @@ void descriptor_run(sl_op *o)
     void (*release_owner)(descriptor_state *) = d->release_owner;
     d->release_owner = NULL;
     if (ev == 0) {
-        pthread_mutex_unlock(&d->mutex);
+        desc_unlock(d);
         compensating_work_started(s);
         if (release_owner)
             release_owner(d);
@@ -236,7 +244,7 @@ void descriptor_run(sl_op *o)
             }
         }
     }
-    pthread_mutex_unlock(&d->mutex);
+    desc_unlock(d);
 
     /* The first completion runs here; the others are queued. */
     sl_op *first = op_queue_pop(&done);
@@ -257,11 +265,11 @@ void descriptor_run(sl_op *o)
 void descriptor_destroy(sl_op *o)
 {
     descriptor_state *d = (descriptor_state *)o;
-    pthread_mutex_lock(&d->mutex);
+    desc_lock(d);
     atomic_store_explicit(&d->is_enqueued, false, memory_order_seq_cst);
     void (*release_owner)(descriptor_state *) = d->release_owner;
     d->release_owner = NULL;
-    pthread_mutex_unlock(&d->mutex);
+    desc_unlock(d);
     if (release_owner)
         release_owner(d);
 }

@@ -36,6 +36,16 @@
 #define SL_VARIANT "ref"
 #endif
 
+/* A variant's switches reach every ref/ file from here: the file is read
+ * with SL_VARIANT_SHARED defined and keeps its code under
+ * #ifndef SL_VARIANT_SHARED; scheduler.c includes it once more for that
+ * code (identical macro definitions may be repeated). */
+#ifdef SL_VARIANT_FILE
+#define SL_VARIANT_SHARED
+#include SL_VARIANT_FILE
+#undef SL_VARIANT_SHARED
+#endif
+
 /* ---- intrusive FIFO of ops --------------------------------------------- */
 
 typedef struct sl_op_queue {
@@ -110,6 +120,7 @@ typedef struct thread_context {
     int inline_budget_max;         /* M11: the current cap */
     bool unassisted;               /* M12 */
     size_t invoked;                /* handlers invoked by this run call */
+    bool polled;                   /* this call has made a reactor pass */
     /* Inline completions waiting for the current handler to return.  The
      * C++ resumes the coroutine by symmetric transfer, which never deepens
      * the stack; in C the completion is a callback, so instead of calling
@@ -216,6 +227,7 @@ typedef struct descriptor_state {
 int register_descriptor(sl_scheduler *s, int fd, struct descriptor_state *d);
 void deregister_descriptor(sl_scheduler *s, int fd);
 
+#ifndef SL_VARIANT_LOCKS
 /* Lock/unlock the scheduler mutex (counted in stats builds). */
 static inline void sched_lock(sl_scheduler *s)
 {
@@ -226,6 +238,10 @@ static inline void sched_unlock(sl_scheduler *s)
 {
     pthread_mutex_unlock(&s->mutex);
 }
+/* A descriptor's mutex (descriptor.c, socket.c, register_descriptor). */
+#define desc_lock(d) pthread_mutex_lock(&(d)->mutex)
+#define desc_unlock(d) pthread_mutex_unlock(&(d)->mutex)
+#endif
 
 /* Timer service (timer.c). */
 int timer_service_create(sl_scheduler *s);

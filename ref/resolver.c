@@ -261,6 +261,9 @@ int sl_resolve_start(sl_scheduler *s, const char *host, const char *service,
         *out = NULL;
     if (!h)
         return -EINVAL;
+#ifdef SL_SINGLE_THREADED
+    return -ENOTSUP; /* helper threads would post: see the variant */
+#endif
     resolver_service *svc = s->resolver;
     sl_resolve *r = calloc(1, sizeof *r);
     if (!r)

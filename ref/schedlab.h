@@ -130,6 +130,11 @@ typedef struct sl_stats {
     uint64_t refill_doubled;
     uint64_t refill_reset;
     uint64_t refill_kept;
+    /* io_uring builds only (0 elsewhere): SQEs handed to the kernel,
+     * io_uring_enter calls made (submit, wait or pump), CQEs reaped. */
+    uint64_t uring_submits;
+    uint64_t uring_enters;
+    uint64_t uring_cqes;
 } sl_stats;
 
 int sl_stats_enabled(void);
@@ -187,8 +192,9 @@ void sl_timer_init(sl_timer *t, sl_scheduler *s);
  * order they were scheduled (first wait, or expires_at while waited on). */
 size_t sl_timer_expires_at(sl_timer *t, uint64_t when_ns);
 size_t sl_timer_expires_after(sl_timer *t, uint64_t delay_ns);
-/* Waits for expiry.  An expiry already past completes at once (posted).
- * Returns 0, or -ENOMEM if the heap could not grow (nothing queued). */
+/* Waits for expiry.  An expiry already past completes at once (posted,
+ * after any wait already due).  Returns 0, -EINVAL if the waiter has no
+ * handler, or -ENOMEM if the heap could not grow (nothing queued). */
 int sl_timer_wait(sl_timer *t, sl_timer_waiter *w);
 /* Cancel all waits, or the oldest; return how many were cancelled.  A wait
  * whose expiry has already passed is no longer cancellable: it completes

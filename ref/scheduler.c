@@ -57,6 +57,11 @@ static void wait_for_signal_until(sl_scheduler *s, const struct timespec *d);
 static void run_task(sl_scheduler *s, thread_context *ctx, long timeout_us,
                      bool mutex_held);
 static bool run_handler(sl_scheduler *s, thread_context *ctx, sl_op *op);
+static bool maybe_unlock_and_signal_one(sl_scheduler *s);
+static bool unlock_and_signal_one(sl_scheduler *s);
+static bool update_timerfd(sl_scheduler *s);
+static void wake_one_thread_and_unlock(sl_scheduler *s);
+static bool work_cleanup(sl_scheduler *s, thread_context *ctx);
 static bool deadline_passed(const struct timespec *d);
 static long remaining_us(const struct timespec *d);
 
@@ -69,6 +74,23 @@ static long remaining_us(const struct timespec *d);
 #endif
 #ifndef SL_HAS_PRIVATE_QUEUE
 #define SL_HAS_PRIVATE_QUEUE 1
+#endif
+/* Hooks a variant file may replace; in the reference each is the plain
+ * call it stands for, so the timed build carries nothing of them. */
+#ifndef SL_VARIANT_STOP_WAKE
+#define stop_wake_reactor interrupt_reactor /* sl_stop: always write */
+#endif
+#ifndef SL_VARIANT_CASCADE
+#define cascade_wake_and_unlock unlock_and_signal_one /* condvar only */
+#endif
+#ifndef SL_VARIANT_REACTOR_PASS
+#define reactor_pass_due(s, ctx) true /* a sentinel pop polls the reactor */
+#endif
+#ifndef SL_VARIANT_BATCH /* one op taken from the shared queue per lock */
+#define take_batch(s, ctx) ((void)0)
+#define run_batched(s, ctx, held) false
+#define return_batch(s, ctx) ((void)0)
+#define hand_off_batch(s, ctx) ((void)0)
 #endif
 
 /* ---- thread context stack (M7) ----------------------------------------- */
@@ -307,6 +329,7 @@ void post_deferred_completions(sl_scheduler *s, sl_op_queue *ops)
  * blocked reactor. */
 static void drain_thread_queue(sl_scheduler *s, thread_context *ctx)
 {
+    return_batch(s, ctx);
     if (ctx->private_outstanding_work > 0)
         atomic_fetch_add_explicit(&s->outstanding_work, ctx->private_outstanding_work,
                                   memory_order_relaxed);
@@ -335,10 +358,19 @@ static void hand_off_outer_frame(sl_scheduler *s, thread_context *outer)
         atomic_fetch_add_explicit(&s->outstanding_work, outer->private_outstanding_work,
                                   memory_order_relaxed);
     outer->private_outstanding_work = 0;
-    if (op_queue_empty(&outer->private_queue))
+    hand_off_batch(s, outer);
+    /* Completions the outer handler started inline (they would run when it
+     * returns) are handed on too, each counted as posted work. */
+    long inline_n = 0;
+    for (sl_op *op = outer->inline_ops.head; op; op = op->next)
+        ++inline_n;
+    if (inline_n)
+        atomic_fetch_add_explicit(&s->outstanding_work, inline_n, memory_order_relaxed);
+    if (op_queue_empty(&outer->private_queue) && inline_n == 0)
         return;
     sched_lock(s);
     op_queue_splice(&s->completed_ops, &outer->private_queue);
+    op_queue_splice(&s->completed_ops, &outer->inline_ops);
     sched_unlock(s);
 }
 
@@ -481,12 +513,14 @@ static void task_cleanup(sl_scheduler *s, thread_context *ctx)
  * timerfd never programmed.  The kit's wake-protocol model
  * (tests/model) found this; sequentially consistent accesses on both
  * sides forbid it. */
+#ifndef SL_VARIANT_TIMER_HOOK
 void timers_earliest_changed(sl_scheduler *s)
 {
     atomic_store_explicit(&s->timerfd_stale, true, memory_order_seq_cst);
     if (atomic_load_explicit(&s->task_running, memory_order_seq_cst))
         interrupt_reactor(s);
 }
+#endif
 
 /* Returns false if the timerfd could not be programmed. */
 static bool update_timerfd(sl_scheduler *s)
@@ -531,13 +565,16 @@ static void run_task(sl_scheduler *s, thread_context *ctx, long timeout_us,
         timeout_ms = 0;
     else if (timeout_us < 0)
         timeout_ms = -1;
-    else if (timeout_us >= (long)INT_MAX / 1000 * 1000)
-        timeout_ms = INT_MAX / 1000 * 1000;
+    else if (timeout_us / 1000 >= INT_MAX)
+        timeout_ms = INT_MAX; /* about 24.8 days: do_one waits again */
     else
-        timeout_ms = (int)((timeout_us + 999) / 1000);
+        timeout_ms = (int)(timeout_us / 1000 + (timeout_us % 1000 != 0));
 
     if (mutex_held)
         sched_unlock(s);
+#ifdef SL_VARIANT_DUE_TIMERS
+    timeout_ms = run_due_timers(s, timeout_ms);
+#endif
 
     /* Flush deferred timerfd programming before blocking (M6). */
     if (atomic_exchange_explicit(&s->timerfd_stale, false, memory_order_seq_cst) &&
@@ -631,9 +668,10 @@ static int op_kind(const sl_scheduler *s, const sl_op *op)
  * and released inside.  Returns whether the mutex is held on return. */
 static bool run_handler(sl_scheduler *s, thread_context *ctx, sl_op *op)
 {
+    take_batch(s, ctx);
     bool more = !op_queue_empty(&s->completed_ops);
     if (more) {
-        ctx->unassisted = !unlock_and_signal_one(s);
+        ctx->unassisted = !cascade_wake_and_unlock(s);
     } else {
         ctx->unassisted = false;
         sched_unlock(s);
@@ -681,12 +719,13 @@ static long remaining_us(const struct timespec *d)
 {
     struct timespec now;
     clock_gettime(CLOCK_MONOTONIC, &now);
-    long long ns = (long long)(d->tv_sec - now.tv_sec) * 1000000000LL +
-                   (d->tv_nsec - now.tv_nsec);
+    long long sec = (long long)d->tv_sec - (long long)now.tv_sec;
+    if (sec > LONG_MAX / 1000000 - 1)
+        return LONG_MAX; /* a deadline this far away: as good as never */
+    long long ns = sec * 1000000000LL + (d->tv_nsec - now.tv_nsec);
     if (ns <= 0)
         return 0;
-    long long us = (ns + 999) / 1000;
-    return us > LONG_MAX ? LONG_MAX : (long)us;
+    return (long)((ns + 999) / 1000);
 }
 
 #ifndef SL_VARIANT_DO_ONE
@@ -694,7 +733,9 @@ static long remaining_us(const struct timespec *d)
  * op was run (a handler, or an internal descriptor run that may have
  * completed nothing; the mutex state is returned in *held), false when the
  * call should return (stopped, no work, the poll found nothing, or the
- * deadline passed; mutex held).
+ * deadline passed; mutex held).  ctx->polled: this call has made a reactor
+ * pass with nothing else queued; a poll makes one such pass per call, so
+ * readiness edges that complete nothing cannot keep it going.
  *
  * `timeout_us`: < 0 blocks, 0 polls, > 0 waits until `deadline`.
  *
@@ -712,7 +753,6 @@ static long remaining_us(const struct timespec *d)
 static bool do_one(sl_scheduler *s, long timeout_us, const struct timespec *deadline,
                    thread_context *ctx, bool *held)
 {
-    bool polled = false;
     for (;;) {
         if (s->stopped)
             return false;
@@ -723,22 +763,30 @@ static bool do_one(sl_scheduler *s, long timeout_us, const struct timespec *dead
             bool more_handlers = !op_queue_empty(&s->completed_ops);
             long task_timeout_us;
             if (more_handlers) {
+                if (!reactor_pass_due(s, ctx)) {
+                    op_queue_push(&s->completed_ops, &s->task_op);
+                    continue;
+                }
                 task_timeout_us = 0;
             } else if (atomic_load_explicit(&s->outstanding_work, memory_order_acquire) ==
                            0 ||
-                       (timeout_us == 0 && polled)) {
+                       (timeout_us == 0 && ctx->polled)) {
                 op_queue_push(&s->completed_ops, &s->task_op);
                 return false;
             } else if (timeout_us > 0) {
+                /* A deadline already passed still gets the poll's one
+                 * zero-timeout pass: what was ready at the call runs. */
                 task_timeout_us = remaining_us(deadline);
-                if (task_timeout_us <= 0) {
+                if (task_timeout_us <= 0 && ctx->polled) {
                     op_queue_push(&s->completed_ops, &s->task_op);
                     return false;
                 }
+                if (task_timeout_us < 0)
+                    task_timeout_us = 0;
             } else {
                 task_timeout_us = timeout_us; /* -1 blocks, 0 polls */
             }
-            polled = true;
+            ctx->polled = true;
             s->task_interrupted = task_timeout_us == 0;
             /* seq_cst: pairs with timers_earliest_changed. */
             atomic_store_explicit(&s->task_running, true, memory_order_seq_cst);
@@ -799,6 +847,8 @@ static size_t run_loop(sl_scheduler *s, long timeout_us, bool once)
     sched_lock(s);
     bool held = true;
     while (do_one(s, timeout_us, &deadline, &frame, &held)) {
+        while (!(once && frame.invoked > 0) && run_batched(s, &frame, &held))
+            ;
         if (once && frame.invoked > 0)
             break;
         if (!held) {
@@ -842,7 +892,7 @@ void sl_stop(sl_scheduler *s)
         s->stopped = true;
         SL_TP(stop, s);
         signal_all(s);
-        interrupt_reactor(s);
+        stop_wake_reactor(s);
     }
     sched_unlock(s);
 }
@@ -872,22 +922,22 @@ void sl_restart(sl_scheduler *s)
 int register_descriptor(sl_scheduler *s, int fd, descriptor_state *d)
 {
     const uint32_t events = EPOLLIN | EPOLLOUT | EPOLLET | EPOLLERR | EPOLLHUP;
-    pthread_mutex_lock(&d->mutex);
+    desc_lock(d);
     d->registered_events = events;
     d->fd = fd;
     d->sched = s;
     d->read_ready = false;
     d->write_ready = false;
-    pthread_mutex_unlock(&d->mutex);
+    desc_unlock(d);
     struct epoll_event ev;
     memset(&ev, 0, sizeof ev);
     ev.events = events;
     ev.data.ptr = d;
     if (epoll_ctl(s->epoll_fd, EPOLL_CTL_ADD, fd, &ev) < 0) {
         int err = -errno;
-        pthread_mutex_lock(&d->mutex);
+        desc_lock(d);
         d->registered_events = 0;
-        pthread_mutex_unlock(&d->mutex);
+        desc_unlock(d);
         return err;
     }
     return 0;
@@ -996,6 +1046,16 @@ static void destroy_queued_ops(sl_scheduler *s)
     sched_unlock(s);
 }
 
+static void shutdown_services(sl_scheduler *s)
+{
+    socket_service_shutdown(s);
+    destroy_queued_ops(s);
+    signal_service_shutdown(s);
+    resolver_service_shutdown(s);
+    timer_service_shutdown(s);
+    destroy_queued_ops(s);
+}
+
 void sl_scheduler_shutdown(sl_scheduler *s)
 {
     if (s->shut_down)
@@ -1008,12 +1068,7 @@ void sl_scheduler_shutdown(sl_scheduler *s)
      * threads may still post a completion while it shuts down, so the
      * queue is destroyed once more at the end (upstream's shutdown leaves
      * such a late post to the scheduler's destructor). */
-    socket_service_shutdown(s);
-    destroy_queued_ops(s);
-    signal_service_shutdown(s);
-    resolver_service_shutdown(s);
-    timer_service_shutdown(s);
-    destroy_queued_ops(s);
+    shutdown_services(s);
 
     sched_lock(s);
     signal_all(s);
@@ -1026,6 +1081,9 @@ void sl_scheduler_destroy(sl_scheduler *s)
     if (!s)
         return;
     sl_scheduler_shutdown(s);
+    /* Anything started between shutdown and now (a post, a timer wait, a
+     * socket) gets its destroy hook: never its handler, never dropped. */
+    shutdown_services(s);
     resolver_service_destroy(s);
     signal_service_destroy(s);
     socket_service_destroy(s);

@@ -400,7 +400,7 @@ void signal_pipe_run(sl_op *op)
         return;
     }
     post_deferred_completions(s, &completed);
-    first->complete(first);
+    complete_after_handler(s, first); /* counted as a handler */
 }
 
 /* ---- service hooks -------------------------------------------------------- */

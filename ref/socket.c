@@ -157,12 +157,12 @@ static int socket_create(sl_scheduler *s, int fd, sl_socket **out)
     op_setup(&sock->wr, sock, IO_WRITE);
     op_setup(&sock->acc, sock, IO_ACCEPT);
     descriptor_state *d = &sock->desc;
-    pthread_mutex_lock(&d->mutex);
+    desc_lock(d);
     d->read_op = d->write_op = d->connect_op = NULL;
     d->read_cancel_gen = d->write_cancel_gen = d->connect_cancel_gen = 0;
     atomic_store(&d->connect_error, 0);
     d->release_owner = NULL;
-    pthread_mutex_unlock(&d->mutex);
+    desc_unlock(d);
     int r = register_descriptor(s, fd, d);
     if (r < 0) {
         pthread_mutex_lock(&svc->mutex);
@@ -496,9 +496,9 @@ int sl_socket_async_accept(sl_socket *listener, sl_accept_handler h, void *arg)
     descriptor_state *d = &listener->desc;
     if (op->errn == 0) {
         /* Got one: the cached edge, if any, is spent. */
-        pthread_mutex_lock(&d->mutex);
+        desc_lock(d);
         d->read_ready = false;
-        pthread_mutex_unlock(&d->mutex);
+        desc_unlock(d);
         finish_speculative(listener, op);
         return 0;
     }
@@ -533,7 +533,7 @@ static void cancel_ops(sl_socket *sock, bool closing)
     unsigned *marks[4] = {&d->connect_cancel_gen, &d->read_cancel_gen,
                           &d->write_cancel_gen, &d->read_cancel_gen};
     io_op *claimed[4] = {0};
-    pthread_mutex_lock(&d->mutex);
+    desc_lock(d);
     for (int i = 0; i < 4; ++i) {
         if (*slots[i] == ops[i]) {
             atomic_store_explicit(&ops[i]->cancelled, true, memory_order_release);
@@ -554,7 +554,7 @@ static void cancel_ops(sl_socket *sock, bool closing)
             d->release_owner = release_desc_ref;
         }
     }
-    pthread_mutex_unlock(&d->mutex);
+    desc_unlock(d);
     for (int i = 0; i < 4; ++i) {
         if (claimed[i]) {
             sl_post(sock->sched, &claimed[i]->op);
@@ -587,7 +587,7 @@ static void close_socket(sl_socket *sock)
      * does its syscalls on this fd under the same mutex, so it never uses
      * a number that was closed (and perhaps reused) under it. */
     descriptor_state *d = &sock->desc;
-    pthread_mutex_lock(&d->mutex);
+    desc_lock(d);
     if (sock->fd >= 0) {
         deregister_descriptor(sock->sched, sock->fd);
         close(sock->fd);
@@ -595,7 +595,7 @@ static void close_socket(sl_socket *sock)
     }
     d->fd = -1;
     d->registered_events = 0;
-    pthread_mutex_unlock(&d->mutex);
+    desc_unlock(d);
 }
 
 void sl_socket_close(sl_socket *sock)

@@ -291,10 +291,16 @@ int sl_timer_wait(sl_timer *t, sl_timer_waiter *w)
 {
     sl_scheduler *s = t->sched;
     sl_timer_service *ts = s->timers;
+    if (!w->handler)
+        return -EINVAL;
     w->status = 0;
     w->sched = s;
     if (LOAD_RELAXED(t->heap_index) == SIZE_MAX && t->expiry_ns <= sl_now_ns()) {
-        /* Already expired: completes at once, through the queue. */
+        /* Already expired: completes at once, through the queue -- after
+         * the waits already due in the heap, so equal expiries keep the
+         * order their waits were started in. */
+        if (atomic_load_explicit(&ts->cached_nearest, memory_order_acquire) <= t->expiry_ns)
+            timer_service_process_expired(s);
         sl_work_started(s);
         w->timer = NULL;
         sl_post(s, &w->op);

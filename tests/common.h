@@ -24,6 +24,18 @@ long test_scale(long n);
 /* True when the build under test carries mechanism counters. */
 #define HAVE_STATS() (sl_stats_enabled())
 int variant_is(const char *name);
+/* True on the io_uring backend's builds (uring/): no epoll instance, no
+ * timerfd, no per-socket registration; I/O is done by the kernel. */
+int backend_is_uring(void);
+/* Skips a test of an epoll-only mechanism on the uring builds, saying why. */
+#define SKIP_ON_URING(why)                                                               \
+    do {                                                                                 \
+        if (backend_is_uring()) {                                                        \
+            printf("  skipped on %s: %s\n", sl_variant_name(), (why));                   \
+            fflush(stdout);                                                              \
+            skip();                                                                      \
+        }                                                                                \
+    } while (0)
 
 /* A new scheduler; fails the test if it cannot be made. */
 sl_scheduler *new_sched(void);
@@ -77,5 +89,7 @@ void fault_delay(const char *site, int fd, int nth, long usec);
 void fault_clear(void);
 long fault_calls(const char *site);
 long fault_injected(const char *site);
+/* The timeout (ms) of the latest epoll_wait call, by any thread. */
+int fault_last_epoll_wait_timeout(void);
 
 #endif

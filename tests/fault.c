@@ -23,7 +23,9 @@
  * A site can also be made slow instead: fault_delay makes its nth matching
  * call sleep `usec` after the real call returned, which widens the window
  * between a syscall and what its caller does next (wired for epoll_ctl:
- * between publishing a descriptor and the caller's later stores).
+ * between publishing a descriptor and the caller's later stores; for
+ * write: between a reactor interrupt and what its writer does next; for
+ * readv: between a read's speculative attempt and its parking).
  *
  * Everything here is lock-free: write is also called from a signal
  * handler (the signal service's self-pipe).
@@ -236,8 +238,16 @@ int __wrap_timerfd_settime(int fd, int flags, const struct itimerspec *nv,
 
 int __real_epoll_wait(int epfd, struct epoll_event *events, int maxevents, int timeout);
 int __wrap_epoll_wait(int epfd, struct epoll_event *events, int maxevents, int timeout);
+static atomic_int last_epoll_wait_timeout;
+
+int fault_last_epoll_wait_timeout(void)
+{
+    return atomic_load(&last_epoll_wait_timeout);
+}
+
 int __wrap_epoll_wait(int epfd, struct epoll_event *events, int maxevents, int timeout)
 {
+    atomic_store(&last_epoll_wait_timeout, timeout);
     return should_fail(F_EPOLL_WAIT, epfd)
                ? -1
                : __real_epoll_wait(epfd, events, maxevents, timeout);
@@ -248,7 +258,13 @@ ssize_t __real_write(int fd, const void *buf, size_t n);
 ssize_t __wrap_write(int fd, const void *buf, size_t n);
 ssize_t __wrap_write(int fd, const void *buf, size_t n)
 {
-    return should_fail(F_WRITE, fd) ? -1 : __real_write(fd, buf, n);
+    if (should_fail(F_WRITE, fd))
+        return -1;
+    ssize_t r = __real_write(fd, buf, n);
+    int saved = errno;
+    maybe_delay(F_WRITE, fd);
+    errno = saved;
+    return r;
 }
 
 /* ---- sockets ----------------------------------------------------------- */
@@ -257,7 +273,13 @@ ssize_t __real_readv(int fd, const struct iovec *iov, int iovcnt);
 ssize_t __wrap_readv(int fd, const struct iovec *iov, int iovcnt);
 ssize_t __wrap_readv(int fd, const struct iovec *iov, int iovcnt)
 {
-    return should_fail(F_READV, fd) ? -1 : __real_readv(fd, iov, iovcnt);
+    if (should_fail(F_READV, fd))
+        return -1;
+    ssize_t r = __real_readv(fd, iov, iovcnt);
+    int saved = errno;
+    maybe_delay(F_READV, fd);
+    errno = saved;
+    return r;
 }
 
 ssize_t __real_sendmsg(int fd, const struct msghdr *msg, int flags);
@@ -265,6 +287,28 @@ ssize_t __wrap_sendmsg(int fd, const struct msghdr *msg, int flags);
 ssize_t __wrap_sendmsg(int fd, const struct msghdr *msg, int flags)
 {
     return should_fail(F_SENDMSG, fd) ? -1 : __real_sendmsg(fd, msg, flags);
+}
+
+/* recv and send (the send-recv variant's single-buffer syscalls) count
+ * as the readv and sendmsg sites: the same read, the same write. */
+ssize_t __real_recv(int fd, void *buf, size_t n, int flags);
+ssize_t __wrap_recv(int fd, void *buf, size_t n, int flags);
+ssize_t __wrap_recv(int fd, void *buf, size_t n, int flags)
+{
+    if (should_fail(F_READV, fd))
+        return -1;
+    ssize_t r = __real_recv(fd, buf, n, flags);
+    int saved = errno;
+    maybe_delay(F_READV, fd);
+    errno = saved;
+    return r;
+}
+
+ssize_t __real_send(int fd, const void *buf, size_t n, int flags);
+ssize_t __wrap_send(int fd, const void *buf, size_t n, int flags);
+ssize_t __wrap_send(int fd, const void *buf, size_t n, int flags)
+{
+    return should_fail(F_SENDMSG, fd) ? -1 : __real_send(fd, buf, n, flags);
 }
 
 int __real_accept4(int fd, struct sockaddr *addr, socklen_t *len, int flags);

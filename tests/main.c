@@ -2,7 +2,8 @@
  * them against the build this binary was linked with, printing the
  * build's name first so a log says which build failed.
  *
- *   build/<build>/tests [NAME-GLOB]   run all tests, or those matching
+ *   build/<build>/tests [NAME-GLOB[,NAME-GLOB...]]   run all tests, or
+ *                                   those matching any of the globs
  *
  * A watchdog thread fails a test that runs longer than SL_TEST_TIMEOUT
  * seconds (default 120): it names the test, prints every thread's stack
@@ -10,6 +11,7 @@
  * up as a failure that says where the threads are stuck. */
 #include "common.h"
 
+#include <fnmatch.h>
 #include <signal.h>
 #include <unistd.h>
 
@@ -39,6 +41,60 @@ static int watch_end(void **state)
         (void)state;                                                                     \
         watch_begin(#name);                                                              \
         return 0;                                                                        \
+    }
+#include "list.h"
+#undef TEST
+
+/* The single-threaded variant promises that one thread runs the scheduler
+ * and nothing posts from another, and refuses the resolver: the tests
+ * that need otherwise skip there, saying why. */
+static const struct {
+    const char *name, *reason;
+} SINGLE_THREAD_SKIPS[] = {
+    {"core_stop_wakes_condvar_waiter_and_reactor", "runs the scheduler on 2 threads"},
+    {"core_stop_wakes_thread_blocked_in_reactor", "stops from another thread"},
+    {"core_cross_thread_post_wakes_blocked_thread", "posts from another thread"},
+    {"core_work_started_keeps_run_alive", "finishes work from another thread"},
+    {"core_four_threads_million_posts_exactly_once", "runs the scheduler on 4 threads"},
+    {"core_post_wakes_condvar_waiter_and_cascades", "runs the scheduler on 3 threads"},
+    {"contract_work_posted_from_run_one_is_handed_on", "runs the scheduler on 2 threads"},
+    {"contract_sentinel_handed_on_after_timed_reactor_pass", "runs the scheduler on 2 threads"},
+    {"contract_close_during_descriptor_run_spares_new_socket", "runs the scheduler on 2 threads"},
+    {"fault_new_socket_ready_before_registration_keeps_work", "runs the scheduler on another thread"},
+    {"fault_epoll_wait_real_eintr_while_blocked", "runs the scheduler on another thread"},
+    {"fault_eventfd_write_failure_next_interrupt_wakes_reactor", "posts from another thread"},
+    {"fault_timerfd_settime_failure_timer_still_fires", "runs the scheduler on another thread"},
+    {"property_same_thread_posts", "needs a second thread in the reactor"},
+    {"property_budget_doubles_when_fully_spent_e2e", "needs a second thread in the reactor"},
+    {"signal_wait_completes_while_two_threads_run", "runs the scheduler on 2 threads"},
+    {"socket_200_sockets_driven_by_2_threads", "runs the scheduler on 2 threads"},
+    {"socket_transfer_64mib_both_ways_tcp_checksummed", "runs the scheduler on 2 threads"},
+    {"timer_new_earliest_interrupts_blocked_reactor", "starts a timer from another thread"},
+    {"trace_starvation_run_passes_checks", "the traced workload runs the scheduler on 3 threads"},
+    {"resolver_", "the resolver is refused (-ENOTSUP): its helper threads post"},
+};
+
+static bool skipped_single_threaded(const char *name)
+{
+    if (!variant_is("single-threaded"))
+        return false;
+    for (size_t i = 0; i < sizeof SINGLE_THREAD_SKIPS / sizeof *SINGLE_THREAD_SKIPS; ++i) {
+        const char *n = SINGLE_THREAD_SKIPS[i].name;
+        if (strncmp(name, n, strlen(n)) == 0) {
+            printf("  skip %s on single-threaded: %s\n", name, SINGLE_THREAD_SKIPS[i].reason);
+            fflush(stdout);
+            return true;
+        }
+    }
+    return false;
+}
+
+#define TEST(name)                                                                       \
+    static void run_##name(void **state)                                                 \
+    {                                                                                    \
+        if (skipped_single_threaded(#name))                                              \
+            skip();                                                                      \
+        name(state);                                                                     \
     }
 #include "list.h"
 #undef TEST
@@ -74,7 +130,7 @@ static void *watchdog(void *arg)
 int main(int argc, char **argv)
 {
     const struct CMUnitTest tests[] = {
-#define TEST(name) cmocka_unit_test_setup_teardown(name, watch_##name, watch_end),
+#define TEST(name) {#name, run_##name, watch_##name, watch_end, NULL},
 #include "list.h"
 #undef TEST
     };
@@ -86,8 +142,27 @@ int main(int argc, char **argv)
     pthread_t wd;
     pthread_create(&wd, NULL, watchdog, &limit);
     pthread_detach(wd);
-    if (argc > 1)
+    /* Several globs: keep the tests that match any of them. */
+    static struct CMUnitTest chosen[sizeof tests / sizeof *tests];
+    size_t n = sizeof tests / sizeof *tests;
+    const struct CMUnitTest *run = tests;
+    if (argc > 1 && strchr(argv[1], ',')) {
+        size_t k = 0;
+        for (size_t i = 0; i < n; ++i) {
+            char globs[1024];
+            snprintf(globs, sizeof globs, "%s", argv[1]);
+            for (char *save, *g = strtok_r(globs, ",", &save); g;
+                 g = strtok_r(NULL, ",", &save))
+                if (fnmatch(g, tests[i].name, 0) == 0) {
+                    chosen[k++] = tests[i];
+                    break;
+                }
+        }
+        run = chosen;
+        n = k;
+    } else if (argc > 1) {
         cmocka_set_test_filter(argv[1]);
+    }
 #if defined(SL_TRACE)
     const char *kind = "trace";
 #elif defined(__SANITIZE_ADDRESS__)
@@ -99,5 +174,18 @@ int main(int argc, char **argv)
 #endif
     printf("== schedlab suite: build %s (%s) ==\n", sl_variant_name(), kind);
     fflush(stdout);
-    return cmocka_run_group_tests_name(sl_variant_name(), tests, NULL, NULL);
+    /* The io_uring builds need a usable io_uring (kernel, sysctl
+     * io_uring_disabled, seccomp): without one, one line says so. */
+    if (backend_is_uring()) {
+        sl_scheduler *probe;
+        int r = sl_scheduler_create(&probe);
+        if (r < 0) {
+            printf("schedlab: suite skipped on %s: io_uring unavailable "
+                   "(sl_scheduler_create: %s)\n",
+                   sl_variant_name(), strerror(-r));
+            return 0;
+        }
+        sl_scheduler_destroy(probe);
+    }
+    return _cmocka_run_group_tests(sl_variant_name(), run, n, NULL, NULL);
 }

@@ -15,6 +15,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <limits.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <signal.h>
@@ -431,7 +432,7 @@ static void *delayed_run_main(void *arg)
 /* Thread A is in the reactor for wait_one(60 ms); thread B then calls run
  * and sleeps on the condvar.  A returns at its deadline and puts the
  * sentinel back: B must be woken to run the reactor, or a timer due at
- * 120 ms is never served (upstream: never, until an unrelated event). */
+ * 250 ms is never served (upstream: never, until an unrelated event). */
 void contract_sentinel_handed_on_after_timed_reactor_pass(void **state)
 {
     (void)state;
@@ -441,7 +442,7 @@ void contract_sentinel_handed_on_after_timed_reactor_pass(void **state)
     sl_timer_init(&t, s);
     timer_result_init(&r, 0, NULL, NULL);
     uint64_t start = sl_now_ns();
-    sl_timer_expires_after(&t, 120 * MS);
+    sl_timer_expires_after(&t, 250 * MS);
     assert_int_equal(sl_timer_wait(&t, &r.w), 0);
     delayed_runner b;
     memset(&b, 0, sizeof b);
@@ -449,7 +450,18 @@ void contract_sentinel_handed_on_after_timed_reactor_pass(void **state)
     atomic_init(&b.rt.done, false);
     b.delay_ms = 15;
     assert_int_equal(pthread_create(&b.tid, NULL, delayed_run_main, &b), 0);
-    assert_int_equal(sl_wait_one(s, 60000), 0);
+    size_t n = sl_wait_one(s, 60000);
+    if (n == 1) {
+        /* This thread was held off the CPU past the timer (a loaded
+         * machine): it ran the timer itself and the hand-off was not
+         * exercised.  Say so rather than pass or fail. */
+        assert_true(elapsed_ms_since(start) >= 250);
+        pthread_join(b.tid, NULL);
+        sl_scheduler_destroy(s);
+        print_message("  wait_one(60 ms) overran to the 250 ms timer: scenario not reached\n");
+        skip();
+    }
+    assert_int_equal(n, 0);
     assert_true(elapsed_ms_since(start) >= 59);
     uint64_t wait_start = sl_now_ns();
     while (!atomic_load(&b.rt.done) && elapsed_ms_since(wait_start) < 1000)
@@ -457,13 +469,13 @@ void contract_sentinel_handed_on_after_timed_reactor_pass(void **state)
     if (!atomic_load(&b.rt.done)) {
         sl_timer_cancel(&t); /* a cross-thread post: wakes B, so it can exit */
         pthread_join(b.tid, NULL);
-        fail_msg("timer due at 120 ms not served: the sentinel was left queued");
+        fail_msg("timer due at 250 ms not served: the sentinel was left queued");
     }
     pthread_join(b.tid, NULL);
     assert_int_equal(r.status, 0);
     uint64_t late_ms = (r.at_ns - start) / MS;
-    if (late_ms > 220)
-        fail_msg("timer due at 120 ms ran at %llu ms", (unsigned long long)late_ms);
+    if (late_ms > 400)
+        fail_msg("timer due at 250 ms ran at %llu ms", (unsigned long long)late_ms);
     sl_scheduler_destroy(s);
 }
 
@@ -829,6 +841,7 @@ static void window_hook(const char *site, const void *obj)
 void contract_close_during_descriptor_run_spares_new_socket(void **state)
 {
     (void)state;
+    SKIP_ON_URING("a uring socket has no descriptor run: a CQE names its op, not the fd");
     if (!HAVE_STATS())
         skip(); /* the race window hook exists in stats builds only */
     int port;
@@ -1100,4 +1113,305 @@ void contract_due_timer_wait_is_not_cancellable(void **state)
         assert_int_equal(rf.status, SL_ECANCELED);
         sl_scheduler_destroy(s);
     }
+}
+
+/* ---- edge inputs of the same kinds ------------------------------------------ */
+
+typedef struct far_waiter {
+    pthread_t tid;
+    sl_scheduler *s;
+    long usec;
+    size_t got;
+    atomic_bool done;
+} far_waiter;
+
+static void *far_wait_main(void *arg)
+{
+    far_waiter *f = arg;
+    f->got = sl_wait_one(f->s, f->usec);
+    atomic_store(&f->done, true);
+    return NULL;
+}
+
+/* Huge deadlines: wait_one(LONG_MAX) still runs a timer due in 20 ms (the
+ * deadline arithmetic must not overflow), and wait_one(1 h) hands
+ * epoll_wait an hour in milliseconds (not 24.8 days). */
+void contract_wait_one_huge_timeouts(void **state)
+{
+    (void)state;
+    sl_scheduler *s = new_sched();
+    sl_timer t;
+    timer_result r;
+    sl_timer_init(&t, s);
+    timer_result_init(&r, 0, NULL, NULL);
+    uint64_t start = sl_now_ns();
+    sl_timer_expires_after(&t, 20 * MS);
+    assert_int_equal(sl_timer_wait(&t, &r.w), 0);
+    assert_int_equal(sl_wait_one(s, LONG_MAX), 1);
+    assert_int_equal(r.status, 0);
+    assert_true(elapsed_ms_since(start) >= 20);
+
+    sl_restart(s); /* the work ran out: run stopped the scheduler */
+    sl_work_started(s);
+    far_waiter f = {.s = s, .usec = 3600L * 1000000L};
+    atomic_init(&f.done, false);
+    assert_int_equal(pthread_create(&f.tid, NULL, far_wait_main, &f), 0);
+    sleep_ms(60);
+    int ms = fault_last_epoll_wait_timeout();
+    count_op c;
+    count_op_init(&c, 1, NULL, NULL);
+    sl_post(s, &c.op); /* cross-thread: interrupts the waiting reactor */
+    pthread_join(f.tid, NULL);
+    assert_int_equal(f.got, 1);
+    /* uring waits in io_uring_wait_cqe_timeout, not epoll_wait. */
+    if (!backend_is_uring() && (ms < 3590000 || ms > 3600000))
+        fail_msg("wait_one(1 h) gave epoll_wait %d ms", ms);
+    sl_work_finished(s);
+    sl_scheduler_destroy(s);
+}
+
+/* A deadline shorter than the call's own set-up: wait_one(1) with a timer
+ * that expired 5 ms ago still makes the poll's one pass and runs it. */
+void contract_wait_one_tiny_timeout_runs_what_is_ready(void **state)
+{
+    (void)state;
+    for (int round = 0; round < 20; ++round) {
+        sl_scheduler *s = new_sched();
+        sl_timer t;
+        timer_result r;
+        sl_timer_init(&t, s);
+        timer_result_init(&r, 0, NULL, NULL);
+        sl_timer_expires_after(&t, 1 * MS);
+        assert_int_equal(sl_timer_wait(&t, &r.w), 0);
+        sleep_ms(6);
+        if (sl_wait_one(s, 1) != 1)
+            fail_msg("round %d: wait_one(1 us) did not run an expired timer", round);
+        sl_scheduler_destroy(s);
+    }
+}
+
+/* A poll makes one zero-timeout pass with nothing else queued, per call:
+ * descriptor runs that complete nothing (a readable socket with no read
+ * pending) do not buy it a second pass. */
+void contract_poll_makes_one_bare_pass_per_call(void **state)
+{
+    (void)state;
+    if (!HAVE_STATS())
+        skip(); /* counts epoll_wait calls */
+    for (int fn = 0; fn < 2; ++fn) {
+        sl_scheduler *s = new_sched();
+        sl_socket *p[2];
+        assert_int_equal(sl_socket_pair(s, p), 0);
+        raw_write(p[1], "x", 1);
+        sl_work_started(s);
+        sl_stats a, b;
+        sl_stats_read(s, &a);
+        assert_int_equal(fn ? sl_poll_one(s) : sl_poll(s), 0);
+        sl_stats_read(s, &b);
+        if (b.epoll_wait_zero - a.epoll_wait_zero != 1)
+            fail_msg("%s made %llu zero-timeout passes", fn ? "poll_one" : "poll",
+                     (unsigned long long)(b.epoll_wait_zero - a.epoll_wait_zero));
+        sl_work_finished(s);
+        sl_socket_close(p[0]);
+        sl_socket_close(p[1]);
+        sl_scheduler_destroy(s);
+    }
+}
+
+typedef struct starter {
+    pthread_t tid;
+    sl_socket *sock;
+    char buf[8];
+    io_result r;
+} starter;
+
+static void *start_read_main(void *arg)
+{
+    starter *st = arg;
+    struct iovec iov = {st->buf, sizeof st->buf};
+    assert_int_equal(sl_socket_async_read(st->sock, &iov, 1, on_io, &st->r), 0);
+    return NULL;
+}
+
+/* A cancel that lands while a read is being started (its speculative
+ * readv said EAGAIN, it has not parked) and a readiness edge cached in the
+ * same window: the read reports SL_ECANCELED with 0 bytes and the data
+ * stays for the next read (upstream reads it, then reports cancelled). */
+void contract_cancel_during_start_does_no_io(void **state)
+{
+    (void)state;
+    sl_scheduler *s = new_sched();
+    sl_socket *p[2];
+    assert_int_equal(sl_socket_pair(s, p), 0);
+    sl_work_started(s);
+    run_thread b;
+    start_run_thread(&b, s);
+    sleep_ms(30);
+    starter st;
+    memset(&st, 0, sizeof st);
+    st.sock = p[0];
+    fault_delay("readv", sl_socket_fd(p[0]), 1, 150000); /* after its EAGAIN */
+    assert_int_equal(pthread_create(&st.tid, NULL, start_read_main, &st), 0);
+    sleep_ms(40);
+    raw_write(p[1], "d", 1); /* the reactor caches the edge */
+    sleep_ms(40);
+    sl_socket_cancel(p[0]);
+    pthread_join(st.tid, NULL);
+    uint64_t start = sl_now_ns();
+    while (!atomic_load(&st.r.done) && elapsed_ms_since(start) < 1000)
+        sleep_ms(1);
+    fault_clear();
+    assert_int_equal(atomic_load(&st.r.done), 1);
+    if (st.r.status != SL_ECANCELED || st.r.bytes != 0)
+        fail_msg("cancelled during start: status %d, %zu bytes", st.r.status, st.r.bytes);
+    char got;
+    assert_int_equal(read(sl_socket_fd(p[0]), &got, 1), 1);
+    assert_int_equal(got, 'd');
+    sl_work_finished(s);
+    join_run_thread(&b, 2000);
+    sl_socket_close(p[0]);
+    sl_socket_close(p[1]);
+    sl_scheduler_destroy(s);
+}
+
+typedef struct nested_inline {
+    sl_scheduler *s;
+    char buf[4];
+    io_result second;
+    size_t got;
+    uint64_t took_ms;
+} nested_inline;
+
+static void nested_inline_first(sl_socket *sock, int status, size_t bytes, void *arg)
+{
+    (void)status;
+    (void)bytes;
+    nested_inline *n = arg;
+    struct iovec iov = {n->buf, 1};
+    /* Data is there: completes at initiation (inline where budgeted). */
+    assert_int_equal(sl_socket_async_read(sock, &iov, 1, on_io, &n->second), 0);
+    uint64_t start = sl_now_ns();
+    n->got = sl_wait_one(n->s, 200000);
+    n->took_ms = elapsed_ms_since(start);
+}
+
+/* A handler starts a read that completes at once and then runs wait_one:
+ * the nested call runs that completion and returns 1 at once (it must not
+ * sit in the outer handler's inline list, unseen). */
+void contract_nested_run_sees_inline_completion(void **state)
+{
+    (void)state;
+    sl_scheduler *s = new_sched();
+    sl_socket *p[2];
+    assert_int_equal(sl_socket_pair(s, p), 0);
+    nested_inline n;
+    memset(&n, 0, sizeof n);
+    n.s = s;
+    char first[1];
+    struct iovec iov = {first, 1};
+    assert_int_equal(sl_socket_async_read(p[0], &iov, 1, nested_inline_first, &n), 0);
+    raw_write(p[1], "ab", 2);
+    sl_run(s);
+    assert_int_equal(n.got, 1);
+    assert_int_equal(atomic_load(&n.second.done), 1);
+    assert_int_equal(n.second.status, 0);
+    if (n.took_ms > 100)
+        fail_msg("nested wait_one took %llu ms", (unsigned long long)n.took_ms);
+    sl_socket_close(p[0]);
+    sl_socket_close(p[1]);
+    sl_scheduler_destroy(s);
+}
+
+/* A signal-set handler is a handler: run, poll and wait_one count it, and
+ * wait_one returns as soon as it ran. */
+void contract_signal_handler_is_counted(void **state)
+{
+    (void)state;
+    for (int fn = 0; fn < 3; ++fn) {
+        sl_scheduler *s = new_sched();
+        sl_signal_set *set;
+        assert_int_equal(sl_signal_set_create(s, &set), 0);
+        assert_int_equal(sl_signal_set_add(set, SIGUSR2), 0);
+        sig_result r = {0};
+        assert_int_equal(sl_signal_set_async_wait(set, on_signal, &r), 0);
+        assert_int_equal(raise(SIGUSR2), 0);
+        uint64_t start = sl_now_ns();
+        size_t n = fn == 0 ? sl_run(s) : fn == 1 ? sl_poll(s) : sl_wait_one(s, 300000);
+        assert_int_equal(atomic_load(&r.done), 1);
+        if (n != 1)
+            fail_msg("%s returned %zu after a signal handler",
+                     fn == 0 ? "run" : fn == 1 ? "poll" : "wait_one", n);
+        assert_true(elapsed_ms_since(start) < 150);
+        sl_signal_set_destroy(set);
+        sl_restart(s);
+        sl_poll(s);
+        sl_scheduler_destroy(s);
+    }
+}
+
+/* Waits started on an expiry that has already passed keep their start
+ * order behind waits on the same expiry that are due but not harvested. */
+void contract_equal_expiry_order_holds_once_due(void **state)
+{
+    (void)state;
+    sl_scheduler *s = new_sched();
+    int log[3];
+    atomic_int log_n;
+    atomic_init(&log_n, 0);
+    sl_timer t[3];
+    timer_result r[3];
+    uint64_t when = sl_now_ns() + 10 * MS;
+    for (int i = 0; i < 3; ++i) {
+        sl_timer_init(&t[i], s);
+        timer_result_init(&r[i], i, log, &log_n);
+        sl_timer_expires_at(&t[i], when);
+    }
+    assert_int_equal(sl_timer_wait(&t[0], &r[0].w), 0);
+    assert_int_equal(sl_timer_wait(&t[1], &r[1].w), 0);
+    sleep_ms(20); /* due; no reactor pass yet */
+    assert_int_equal(sl_timer_wait(&t[2], &r[2].w), 0);
+    assert_int_equal(sl_run(s), 3);
+    if (log[0] != 0 || log[1] != 1 || log[2] != 2)
+        fail_msg("fired %d, %d, %d", log[0], log[1], log[2]);
+    sl_scheduler_destroy(s);
+}
+
+static atomic_int late_destroyed;
+
+static void late_timer_destroy(sl_timer_waiter *w)
+{
+    (void)w;
+    atomic_fetch_add(&late_destroyed, 1);
+}
+
+/* Bad input and late input: a timer wait with no handler is refused
+ * (-EINVAL, nothing queued); an op posted and a timer wait started after
+ * shutdown get their destroy hook at destroy, never their handler. */
+void contract_late_and_bad_input_lose_nothing(void **state)
+{
+    (void)state;
+    sl_scheduler *s = new_sched();
+    sl_timer t;
+    sl_timer_waiter w;
+    sl_timer_init(&t, s);
+    sl_timer_wait_init(&w, NULL, NULL);
+    sl_timer_expires_after(&t, 0);
+    assert_int_equal(sl_timer_wait(&t, &w), -EINVAL);
+    assert_int_equal(sl_poll(s), 0);
+
+    sl_scheduler_shutdown(s);
+    count_op c;
+    count_op_init(&c, 1, NULL, NULL);
+    sl_post(s, &c.op);
+    timer_result late;
+    timer_result_init(&late, 0, NULL, NULL);
+    late.w.destroy = late_timer_destroy;
+    atomic_store(&late_destroyed, 0);
+    sl_timer_expires_after(&t, 3600ull * 1000 * MS);
+    assert_int_equal(sl_timer_wait(&t, &late.w), 0);
+    sl_scheduler_destroy(s);
+    assert_int_equal(atomic_load(&c.completed), 0);
+    assert_int_equal(atomic_load(&c.destroyed), 1);
+    assert_int_equal(atomic_load(&late.done), 0);
+    assert_int_equal(atomic_load(&late_destroyed), 1);
 }

@@ -165,25 +165,27 @@ void core_wait_one_honours_timeout_while_work_outstanding(void **state)
         assert_int_equal(sl_wait_one(s, 50000), 0);
         uint64_t ms = elapsed_ms_since(t0);
         assert_true(ms >= 45);
-        assert_true(ms < 2000);
+        assert_true(ms < 400); /* 50 ms asked; generous for a loaded machine */
     }
     sl_work_finished(s);
     sl_scheduler_destroy(s);
 }
 
-/* Two threads in run with nothing ready: one blocks in epoll_wait, the
- * other on the condvar.  stop() from a third thread must wake both. */
+/* Four threads in run with nothing ready: one blocks in epoll_wait, the
+ * other three on the condvar.  stop() from another thread must wake every
+ * one of them (a signal to one waiter is not enough). */
 void core_stop_wakes_condvar_waiter_and_reactor(void **state)
 {
     (void)state;
+    enum { THREADS = 4 };
     sl_scheduler *s = new_sched();
     sl_work_started(s);
-    run_thread a, b;
-    start_run_thread(&a, s);
-    start_run_thread(&b, s);
+    run_thread t[THREADS];
+    for (int i = 0; i < THREADS; ++i)
+        start_run_thread(&t[i], s);
     if (HAVE_STATS()) {
-        /* Wait until one thread blocks in the reactor and one on the
-         * condvar, so the test covers both wake paths. */
+        /* Wait until one thread blocks in the reactor and the others on
+         * the condvar, so the test covers both wake paths. */
         sl_stats st;
         uint64_t t0 = sl_now_ns();
         do {
@@ -191,13 +193,15 @@ void core_stop_wakes_condvar_waiter_and_reactor(void **state)
             sl_stats_read(s, &st);
             if (elapsed_ms_since(t0) > 5000)
                 fail_msg("threads never reached reactor + condvar");
-        } while (st.epoll_wait_blocking < 1 || st.cond_waits < 1);
+        } while (st.epoll_wait_blocking < 1 || st.cond_waits < THREADS - 1);
     } else {
         sleep_ms(50);
     }
+    for (int i = 0; i < THREADS; ++i)
+        assert_false(atomic_load(&t[i].done));
     sl_stop(s);
-    join_run_thread(&a, 5000);
-    join_run_thread(&b, 5000);
+    for (int i = 0; i < THREADS; ++i)
+        join_run_thread(&t[i], 2000);
     assert_true(sl_stopped(s));
     sl_work_finished(s);
     sl_scheduler_destroy(s);
@@ -285,23 +289,178 @@ void core_nested_run_of_two_schedulers(void **state)
     sl_scheduler_destroy(a);
 }
 
+/* A post from another thread to a thread blocked in the reactor: it
+ * interrupts the reactor once (one eventfd write) and runs at once.  While
+ * the reactor is idle it stays in a single epoll_wait (no periodic wake-up
+ * papering over a lost interrupt), and five posts run in well under the
+ * time that any such cap would take. */
+static void note_ran(sl_op *op)
+{
+    atomic_fetch_add(&((count_op *)op)->completed, 1);
+}
+
 void core_cross_thread_post_wakes_blocked_thread(void **state)
 {
     (void)state;
+    enum { ROUNDS = 5 };
     sl_scheduler *s = new_sched();
     sl_work_started(s);
     run_thread a;
     start_run_thread(&a, s);
     sleep_ms(30); /* let it block in the reactor */
+    uint64_t total_ns = 0, blocking_seen = 0;
+    for (int round = 0; round < ROUNDS; ++round) {
+        sl_stats before, after;
+        /* Wait until the runner is back in a blocking reactor pass. */
+        uint64_t w0 = sl_now_ns();
+        while (HAVE_STATS()) {
+            sl_stats_read(s, &before);
+            if (before.epoll_wait_blocking > blocking_seen)
+                break;
+            if (elapsed_ms_since(w0) > 5000)
+                fail_msg("the runner never went back to the reactor");
+            sleep_ms(1);
+        }
+        blocking_seen = before.epoll_wait_blocking;
+        sl_stats_read(s, &before);
+        sleep_ms(round == 0 ? 300 : 20); /* idle: the reactor stays blocked */
+        sl_stats_read(s, &after);
+        if (HAVE_STATS())
+            assert_int_equal(after.reactor_runs, before.reactor_runs);
+        count_op op;
+        count_op_init(&op, round, NULL, NULL);
+        sl_op_init(&op.op, note_ran, NULL);
+        uint64_t t0 = sl_now_ns();
+        sl_post(s, &op.op);
+        while (!atomic_load(&op.completed)) {
+            if (elapsed_ms_since(t0) > 5000)
+                fail_msg("a cross-thread post did not run within 5 s");
+            sched_yield();
+        }
+        total_ns += sl_now_ns() - t0;
+        sl_stats_read(s, &after);
+        if (HAVE_STATS()) /* exactly one interrupt for the post */
+            assert_int_equal(after.eventfd_writes - before.eventfd_writes, 1);
+    }
+    if (total_ns >= 500000000u)
+        fail_msg("%d cross-thread posts took %.1f ms to run", ROUNDS, total_ns / 1e6);
     finish_op f;
     finish_op_init(&f, s);
-    uint64_t t0 = sl_now_ns();
     sl_post(s, &f.op);
     join_run_thread(&a, 5000);
-    assert_true(elapsed_ms_since(t0) < 2000);
     assert_int_equal(atomic_load(&f.ran), 1);
-    assert_int_equal(a.result, 1);
+    assert_int_equal(a.result, ROUNDS + 1);
     sl_scheduler_destroy(s);
+    if (!HAVE_STATS())
+        skip(); /* the interrupt counts need a stats build */
+}
+
+/* Two threads idle in run: one in the reactor, one on the condvar.  A post
+ * from a third thread goes to the condvar waiter (a notify, no eventfd
+ * write).  Then the cascade: the woken thread runs a handler that posts two
+ * more to its private queue; taking the first with the second still queued
+ * it wakes another thread, and the first handler returns only once the
+ * second has run elsewhere. */
+typedef struct cascade {
+    sl_scheduler *s;
+    sl_op kick, first, second;
+    pthread_t first_tid, second_tid;
+    atomic_bool second_ran;
+    atomic_bool first_saw_second;
+} cascade;
+
+static void cascade_second(sl_op *op)
+{
+    cascade *c = (cascade *)((char *)op - offsetof(cascade, second));
+    c->second_tid = pthread_self();
+    atomic_store(&c->second_ran, true);
+}
+
+static void cascade_first(sl_op *op)
+{
+    cascade *c = (cascade *)((char *)op - offsetof(cascade, first));
+    c->first_tid = pthread_self();
+    uint64_t t0 = sl_now_ns();
+    while (!atomic_load(&c->second_ran) && elapsed_ms_since(t0) < 2000)
+        sched_yield();
+    atomic_store(&c->first_saw_second, atomic_load(&c->second_ran));
+}
+
+static void cascade_kick(sl_op *op)
+{
+    cascade *c = (cascade *)((char *)op - offsetof(cascade, kick));
+    sl_post(c->s, &c->first); /* same thread: private queue */
+    sl_post(c->s, &c->second);
+}
+
+static void wait_reactor_and_waiters(sl_scheduler *s, uint64_t waits)
+{
+    if (!HAVE_STATS()) {
+        sleep_ms(50);
+        return;
+    }
+    sl_stats st;
+    uint64_t t0 = sl_now_ns();
+    do {
+        sleep_ms(2);
+        sl_stats_read(s, &st);
+        if (elapsed_ms_since(t0) > 5000)
+            fail_msg("threads never reached reactor + condvar");
+    } while (st.epoll_wait_blocking < 1 || st.cond_waits < waits);
+}
+
+void core_post_wakes_condvar_waiter_and_cascades(void **state)
+{
+    (void)state;
+    enum { THREADS = 3 };
+    if (variant_is("batch-drain")) {
+        /* A finding, not a defect of the test: the thread that takes
+         * `first` takes `second` into its batch too, so nobody else can run
+         * it while `first` waits (work conservation lost for up to
+         * SL_BATCH - 1 queued ops). */
+        printf("  skip on batch-drain: the batch holds the second handler behind the "
+               "first\n");
+        skip();
+    }
+    sl_scheduler *s = new_sched();
+    static cascade c;
+    memset(&c, 0, sizeof c);
+    c.s = s;
+    sl_op_init(&c.kick, cascade_kick, NULL);
+    sl_op_init(&c.first, cascade_first, NULL);
+    sl_op_init(&c.second, cascade_second, NULL);
+    sl_work_started(s);
+    run_thread t[THREADS];
+    for (int i = 0; i < THREADS; ++i)
+        start_run_thread(&t[i], s);
+    wait_reactor_and_waiters(s, THREADS - 1);
+    sl_stats before, after;
+    sl_stats_read(s, &before);
+    sl_post(s, &c.kick);
+    uint64_t t0 = sl_now_ns();
+    while (!atomic_load(&c.second_ran) && elapsed_ms_since(t0) < 5000)
+        sleep_ms(1);
+    sleep_ms(5);
+    sl_stats_read(s, &after);
+    sl_work_finished(s);
+    for (int i = 0; i < THREADS; ++i)
+        join_run_thread(&t[i], 5000);
+    assert_true(atomic_load(&c.second_ran));
+    assert_true(atomic_load(&c.first_saw_second));
+    assert_false(pthread_equal(c.first_tid, c.second_tid));
+    sl_scheduler_destroy(s);
+    if (!HAVE_STATS())
+        skip(); /* which wake path was taken needs the counters */
+    SKIP_ON_URING("its wake path is not the epoll wake policy: a post to a leader in the "
+                  "kernel writes the eventfd");
+    /* The post woke the condvar waiter and the cascade notified once more;
+     * no eventfd write.  Without the private queue the handler's own posts
+     * take the wake policy and may interrupt the reactor: not this
+     * scenario's contract there. */
+    assert_true(after.cond_notify_one - before.cond_notify_one >= 2);
+    if (variant_is("no-private-queue"))
+        skip();
+    assert_int_equal(after.eventfd_writes - before.eventfd_writes, 0);
 }
 
 void core_work_started_keeps_run_alive(void **state)
@@ -490,6 +649,10 @@ void core_four_threads_million_posts_exactly_once(void **state)
         join_run_thread(&runners[t], 120000);
         total_run += runners[t].result;
     }
+    /* Every runner took a share: none returned at once or sat idle. */
+    for (int t = 0; t < THREADS; ++t)
+        if (runners[t].result < total_run / 1000)
+            fail_msg("runner %d ran %zu of %zu handlers", t, runners[t].result, total_run);
     for (int t = 0; t < THREADS; ++t)
         pthread_join(posters[t].tid, NULL);
     long expected = (same_total / CHAINS) * CHAINS + (per_thread / 2) * THREADS;
@@ -542,6 +705,7 @@ static void construction_fails_at(const char *site, int nth, int err)
 void core_create_fails_cleanly_on_epoll_create1(void **state)
 {
     (void)state;
+    SKIP_ON_URING("the io_uring scheduler makes no epoll instance");
     construction_fails_at("epoll_create1", 1, EMFILE);
 }
 void core_create_fails_cleanly_on_eventfd(void **state)
@@ -552,15 +716,18 @@ void core_create_fails_cleanly_on_eventfd(void **state)
 void core_create_fails_cleanly_on_timerfd_create(void **state)
 {
     (void)state;
+    SKIP_ON_URING("the io_uring scheduler has no timerfd (its kernel wait is bounded by the nearest timer)");
     construction_fails_at("timerfd_create", 1, ENOMEM);
 }
 void core_create_fails_cleanly_on_epoll_ctl_eventfd(void **state)
 {
     (void)state;
+    SKIP_ON_URING("the io_uring scheduler watches its eventfd with a poll request on the ring, not epoll_ctl");
     construction_fails_at("epoll_ctl", 1, ENOSPC);
 }
 void core_create_fails_cleanly_on_epoll_ctl_timerfd(void **state)
 {
     (void)state;
+    SKIP_ON_URING("the io_uring scheduler has no timerfd");
     construction_fails_at("epoll_ctl", 2, ENOMEM);
 }

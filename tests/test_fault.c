@@ -181,6 +181,7 @@ static void check_pair_works(sl_scheduler *s, sl_socket *a, sl_socket *b)
 void fault_socket_open_registration_failure_returns_error(void **state)
 {
     (void)state;
+    SKIP_ON_URING("a uring socket is not registered anywhere (no epoll_ctl)");
     sl_scheduler *s = new_sched();
     int fds = count_open_fds();
     sl_socket *sock = (sl_socket *)0x1;
@@ -202,6 +203,7 @@ void fault_socket_open_registration_failure_returns_error(void **state)
 void fault_socket_pair_registration_failure_returns_error(void **state)
 {
     (void)state;
+    SKIP_ON_URING("a uring socket is not registered anywhere (no epoll_ctl)");
     sl_scheduler *s = new_sched();
     int fds = count_open_fds();
     for (int nth = 1; nth <= 2; ++nth) { /* the first end, then the second */
@@ -227,6 +229,7 @@ void fault_socket_pair_registration_failure_returns_error(void **state)
 void fault_socket_adopt_registration_failure_leaves_fd_to_caller(void **state)
 {
     (void)state;
+    SKIP_ON_URING("a uring socket is not registered anywhere (no epoll_ctl)");
     sl_scheduler *s = new_sched();
     int fds = count_open_fds();
     int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
@@ -258,6 +261,7 @@ void fault_socket_adopt_registration_failure_leaves_fd_to_caller(void **state)
 void fault_new_socket_ready_before_registration_keeps_work(void **state)
 {
     (void)state;
+    SKIP_ON_URING("a uring socket is not registered anywhere (no epoll_ctl)");
     sl_scheduler *s = new_sched(); /* fresh: no recycled socket objects */
     int fds = count_open_fds();
     sl_work_started(s);
@@ -337,6 +341,7 @@ static void accept_once(sl_scheduler *s, sl_socket *l, accept_box *b)
 void fault_accept_emfile_at_initiation_then_listener_works(void **state)
 {
     (void)state;
+    SKIP_ON_URING("accept runs in the kernel (IORING_OP_ACCEPT), not through accept4");
     sl_scheduler *s = new_sched();
     int fds = count_open_fds();
     struct sockaddr_in addr;
@@ -376,6 +381,7 @@ void fault_accept_emfile_at_initiation_then_listener_works(void **state)
 void fault_accept_emfile_when_parked_then_listener_works(void **state)
 {
     (void)state;
+    SKIP_ON_URING("accept runs in the kernel (IORING_OP_ACCEPT), not through accept4");
     sl_scheduler *s = new_sched();
     int fds = count_open_fds();
     struct sockaddr_in addr;
@@ -418,6 +424,7 @@ void fault_accept_emfile_when_parked_then_listener_works(void **state)
 void fault_accept_registration_failure_closes_accepted_fd(void **state)
 {
     (void)state;
+    SKIP_ON_URING("accept runs in the kernel and the accepted socket is not registered");
     sl_scheduler *s = new_sched();
     int fds = count_open_fds();
     struct sockaddr_in addr;
@@ -532,18 +539,23 @@ void fault_readv_error_inline_reaches_handler_once(void **state)
     assert_int_equal(c.first.status, 0);
     assert_int_equal(atomic_load(&c.second.calls), 1);
     assert_int_equal(c.second.status, -ECONNRESET);
-    if (HAVE_STATS() && variant_is("ref"))
-        assert_true(st1.inline_completions > st0.inline_completions);
     sl_socket_close(pair[0]);
     sl_socket_close(pair[1]);
     assert_int_equal(count_open_fds(), fds);
     sl_scheduler_destroy(s);
+    if (!HAVE_STATS())
+        skip(); /* "inline" is seen through the counters */
+    if (variant_is("no-inline-budget"))
+        assert_int_equal(st1.inline_completions, st0.inline_completions);
+    else
+        assert_true(st1.inline_completions > st0.inline_completions);
 }
 
 /* The read parked; the readv made on readiness fails. */
 void fault_readv_error_when_parked_reaches_handler_once(void **state)
 {
     (void)state;
+    SKIP_ON_URING("a parked read is an SQE: the kernel reads, not readv");
     sl_scheduler *s = new_sched();
     int fds = count_open_fds();
     sl_socket *pair[2];
@@ -607,6 +619,7 @@ void fault_sendmsg_error_at_initiation_reaches_handler_once(void **state)
 void fault_sendmsg_error_when_parked_reaches_handler_once(void **state)
 {
     (void)state;
+    SKIP_ON_URING("a parked write is an SQE: the kernel writes, not sendmsg");
     sl_scheduler *s = new_sched();
     int fds = count_open_fds();
     sl_socket *pair[2];
@@ -654,6 +667,7 @@ static void record_timer(sl_timer_waiter *w, int status)
 void fault_epoll_wait_eintr_run_completes_the_work(void **state)
 {
     (void)state;
+    SKIP_ON_URING("the leader waits in io_uring_enter, not epoll_wait");
     sched_fds f;
     sl_scheduler *s = new_sched_fds(&f);
     int fds = count_open_fds();
@@ -704,6 +718,7 @@ static void nothing_handler(int signo)
 void fault_epoll_wait_real_eintr_while_blocked(void **state)
 {
     (void)state;
+    SKIP_ON_URING("the leader waits in io_uring_enter, not epoll_wait");
     sl_scheduler *s = new_sched();
     struct sigaction sa, old;
     memset(&sa, 0, sizeof sa);
@@ -716,11 +731,13 @@ void fault_epoll_wait_real_eintr_while_blocked(void **state)
     start_run_thread(&a, s);
     wait_reactor_blocked(calls);
     calls = fault_calls("epoll_wait");
-    for (int i = 0; i < 5; ++i) {
+    /* Each signal makes the reactor return and wait again.  Signals sent
+     * while the thread is not scheduled merge into one (a loaded machine,
+     * a sanitizer), so they are sent until five returns were seen. */
+    for (int i = 0; i < 300 && fault_calls("epoll_wait") - calls < 5; ++i) {
         assert_int_equal(pthread_kill(a.tid, SIGURG), 0);
         sleep_ms(10);
     }
-    /* Each signal made the reactor return and wait again. */
     assert_true(fault_calls("epoll_wait") - calls >= 5);
     assert_false(atomic_load(&a.done));
     finish_op f;
@@ -759,6 +776,7 @@ static void rescue_read(sl_socket *sock, int status, size_t n, void *arg)
 void fault_eventfd_write_failure_next_interrupt_wakes_reactor(void **state)
 {
     (void)state;
+    SKIP_ON_URING("no epoll/timerfd fallback: the io_uring wake-up writes the eventfd unconditionally");
     sched_fds f;
     sl_scheduler *s = new_sched_fds(&f);
     int fds = count_open_fds();
@@ -784,6 +802,10 @@ void fault_eventfd_write_failure_next_interrupt_wakes_reactor(void **state)
     sl_post(s, &op1.op);
     fault_clear();
     assert_int_equal(fault_injected("write") - before, 1); /* the wake was tried */
+    /* The failed interrupt is made good at once (the timerfd, 1 ns away):
+     * the first post runs within milliseconds, not at some later wake-up. */
+    bool woken1;
+    WAIT_FOR(woken1, atomic_load(&op1.completed), 300);
     sleep_ms(50);
     long writes = fault_calls("write");
     sl_post(s, &op2.op); /* the eventfd works again */
@@ -802,6 +824,8 @@ void fault_eventfd_write_failure_next_interrupt_wakes_reactor(void **state)
     sl_socket_close(pair[1]);
     assert_int_equal(count_open_fds(), fds);
     sl_scheduler_destroy(s);
+    if (woken && !woken1)
+        fail_msg("a post whose eventfd write failed ran only after 300 ms");
     if (!woken) {
         char msg[256];
         snprintf(msg, sizeof msg,
@@ -825,6 +849,7 @@ void fault_eventfd_write_failure_next_interrupt_wakes_reactor(void **state)
 void fault_timerfd_settime_failure_timer_still_fires(void **state)
 {
     (void)state;
+    SKIP_ON_URING("the io_uring scheduler has no timerfd");
     sched_fds f;
     sl_scheduler *s = new_sched_fds(&f);
     int fds = count_open_fds();
@@ -847,13 +872,13 @@ void fault_timerfd_settime_failure_timer_still_fires(void **state)
     sl_timer_expires_after(&t1, 20000000);
     assert_int_equal(sl_timer_wait(&t1, &b1.w), 0);
     bool fired1, fired2, all;
-    WAIT_FOR(fired1, atomic_load(&b1.calls) == 1, 1000);
+    WAIT_FOR(fired1, atomic_load(&b1.calls) == 1, 300); /* a 20 ms timer */
     fault_clear();
     assert_int_equal(fault_injected("timerfd_settime") - before, 1);
     /* A second timer, scheduled once timerfd_settime works again. */
     sl_timer_expires_after(&t2, 10000000);
     assert_int_equal(sl_timer_wait(&t2, &b2.w), 0);
-    WAIT_FOR(fired2, atomic_load(&b2.calls) == 1, 1000);
+    WAIT_FOR(fired2, atomic_load(&b2.calls) == 1, 300); /* a 10 ms timer */
 
     /* Rescue: cancel completes whatever did not fire. */
     size_t cancelled = sl_timer_cancel(&t1) + sl_timer_cancel(&t2);
@@ -872,7 +897,7 @@ void fault_timerfd_settime_failure_timer_still_fires(void **state)
         char msg[256];
         snprintf(msg, sizeof msg,
                  "update_timerfd: after one failed timerfd_settime the 20 ms timer %s "
-                 "and a 10 ms timer scheduled after it %s within 1 s",
+                 "and a 10 ms timer scheduled after it %s within 300 ms",
                  fired1 ? "fired" : "never fired", fired2 ? "fired" : "never fired");
         reference_lost(msg);
     }
@@ -893,13 +918,16 @@ void fault_signal_set_pipe_failures_return_error(void **state)
     assert_null(set);
     assert_int_equal(count_open_fds(), fds);
 
-    set = (sl_signal_set *)0x1;
-    fault_arm("epoll_ctl", 1, ENOMEM); /* registering the pipe's read end */
-    r = sl_signal_set_create(s, &set);
-    fault_clear();
-    assert_int_equal(r, -ENOMEM);
-    assert_null(set);
-    assert_int_equal(count_open_fds(), fds); /* both ends closed */
+    /* uring: the pipe is watched by a poll request on the ring, no epoll_ctl. */
+    if (!backend_is_uring()) {
+        set = (sl_signal_set *)0x1;
+        fault_arm("epoll_ctl", 1, ENOMEM); /* registering the pipe's read end */
+        r = sl_signal_set_create(s, &set);
+        fault_clear();
+        assert_int_equal(r, -ENOMEM);
+        assert_null(set);
+        assert_int_equal(count_open_fds(), fds); /* both ends closed */
+    }
 
     assert_int_equal(sl_signal_set_create(s, &set), 0);
     assert_int_equal(count_open_fds(), fds + 2);

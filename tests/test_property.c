@@ -20,34 +20,63 @@ enum { L = 0, H = 1, V = 2 };
 typedef struct property_row {
     const char *property;
     const char *mechanism;
-    /* ref, no-inline-budget, no-private-queue, no-sentinel,
-     * unbounded-inline, budget-N */
-    int expect[6];
+    /* the columns of COLUMNS below */
+    int expect[16];
 } property_row;
 
+/* uring (the io_uring scheduler: the same property measured on the other
+ * design) and the variants that add an idea (README, "Added ideas"). */
 static const property_row PROPERTY_TABLE[] = {
-    /*                                      ref nib npq nse unb bud */
-    {"timer_fires_during_post_storm", "M2", {H, H, H, L, H, H}},
-    {"socket_read_during_post_storm", "M2", {H, H, H, L, H, H}},
-    {"same_thread_post_is_lock_free", "M8", {H, H, L, H, H, H}},
-    {"same_thread_post_writes_no_eventfd", "M8", {H, H, L, H, H, H}},
-    {"ready_io_completes_inline", "M11", {H, L, H, H, H, H}},
-    {"budget_follows_adaptive_rule", "M11", {H, L, H, H, L, L}},
+    /* ref nib npq nse unb bud uring; added ideas: gst asc evi srv hki tfp bdr sth tun */
+    {"timer_fires_during_post_storm", "M2",
+     {H, H, H, L, H, H, H, H, H, H, H, H, H, H, H, H}},
+    {"socket_read_during_post_storm", "M2",
+     {H, H, H, L, H, H, H, H, H, H, H, H, H, H, H, H}},
+    {"same_thread_post_is_lock_free", "M8",
+     {H, H, L, H, H, H, L, H, H, H, H, H, H, H, H, H}},
+    {"same_thread_post_writes_no_eventfd", "M8",
+     {H, H, L, H, H, H, V, H, H, H, H, H, H, H, H, H}},
+    {"ready_io_completes_inline", "M11", {H, L, H, H, H, H, H, H, H, H, H, H, H, H, H, H}},
+    {"budget_follows_adaptive_rule", "M11",
+     {H, L, H, H, L, L, L, H, H, H, H, H, H, H, H, H}},
     /* Without the private queue each same-thread post may interrupt the
      * reactor; when the sentinel is back in the queue before the worker
      * takes the next completion, the worker is "unassisted" and the cap
      * stays at 4 instead of ramping to 16.  Whether it is back in time
      * depends on scheduling, so the outcome varies. */
-    {"budget_doubles_when_fully_spent_e2e", "M11", {H, L, V, H, L, L}},
-    {"ready_connection_cannot_starve_another", "M11", {H, H, H, L, L, H}},
+    {"budget_doubles_when_fully_spent_e2e", "M11",
+     {H, L, V, H, L, L, L, H, H, H, H, H, H, H, H, H}},
+    /* uring: the io_uring scheduler has no sentinel (the leader role is a
+     * flag and do_one pumps the ring and drains due timers before every
+     * handler), so M2's two rows hold without it; posts always take the
+     * mutex and, with a leader in the kernel, write the eventfd (no
+     * private queue): whether the other thread is back in the kernel wait
+     * while the chain runs depends on timing (0 or ~6000 writes seen), so
+     * that row varies; its inline budget is a fixed 16 per handler. */
+    {"ready_connection_cannot_starve_another", "M11",
+     {H, H, H, L, L, H, H, H, H, H, H, H, H, H, H, H}},
+    /* The same chain run by a lone thread beside a self-reposting handler:
+     * every completion is taken with work queued and nobody to wake, so
+     * the real scheduler sets the unassisted flag and the cap stays at 4.
+     * budget-N: holds for N = 4 only, not asserted. */
+    {"budget_unassisted_caps_at_4_e2e", "M12",
+     {H, L, H, H, L, V, V, H, H, H, H, H, H, H, H, H}},
 };
+
+/* The table's columns; budget-N builds share one ("budget-"), the uring
+ * builds another. */
+static const char *const COLUMNS[16] = {
+    "ref",           "no-inline-budget", "no-private-queue", "no-sentinel",
+    "unbounded-inline", "budget-",       "uring",            "gated-stop",
+    "asio-cascade",  "event-interval",   "send-recv",        "hook-interrupts",
+    "timer-fastpath", "batch-drain",     "single-threaded",  "tuned"};
 
 static int variant_column(void)
 {
-    static const char *const names[] = {"ref", "no-inline-budget", "no-private-queue",
-                                        "no-sentinel", "unbounded-inline"};
-    for (int i = 0; i < 5; ++i)
-        if (variant_is(names[i]))
+    if (backend_is_uring())
+        return 6;
+    for (int i = 0; i < 16; ++i)
+        if (variant_is(COLUMNS[i]))
             return i;
     if (strncmp(sl_variant_name(), "budget-", 7) == 0)
         return 5;
@@ -216,6 +245,8 @@ typedef struct chain {
     sl_op op;
     sl_scheduler *s;
     long left;
+    bool last;
+    atomic_bool done;
     sl_stats start, end;
 } chain;
 
@@ -228,13 +259,23 @@ static void chain_handler(sl_op *op)
         sl_post(c->s, op);
     } else {
         sl_stats_read(c->s, &c->end); /* before the stop wakes the reactor */
-        sl_work_finished(c->s);       /* the unit that kept the reactor thread in run */
+        sl_scheduler *s = c->s;
+        bool last = c->last;
+        atomic_store(&c->done, true); /* the test may reuse *c from here on */
+        if (last)
+            sl_work_finished(s); /* the unit that kept the reactor thread in run */
     }
 }
 
+/* Five chains of 10 000 same-thread posts, each started while the reactor
+ * thread is blocked: an eventfd write per chain (or more) without the
+ * private queue, none with it.  The eventfd property holds with at most
+ * two writes in all, so neither one stray write on ref nor one chain that
+ * happened to find the reactor awake decides it. */
 void property_same_thread_posts(void **state)
 {
     (void)state;
+    enum { ROUNDS = 5 };
     if (!HAVE_STATS())
         skip(); /* counters only exist in stats builds */
     sl_scheduler *s = new_sched();
@@ -250,29 +291,40 @@ void property_same_thread_posts(void **state)
         assert_true(elapsed_ms_since(t0) < 5000);
     } while (st.epoll_wait_blocking < 1);
     static chain c;
-    memset(&c, 0, sizeof c);
-    c.s = s;
-    c.left = 10000 + 1;
-    sl_op_init(&c.op, chain_handler, NULL);
     run_thread worker;
     start_run_thread(&worker, s);
-    sleep_ms(20); /* it waits on the condvar */
-    sl_post(s, &c.op);
+    double shared = 0, locks = 0, efd = 0, n = 0;
+    for (int round = 0; round < ROUNDS; ++round) {
+        sleep_ms(20); /* the worker waits on the condvar, the reactor blocks */
+        memset(&c, 0, sizeof c);
+        c.s = s;
+        c.left = 10000 + 1;
+        c.last = round == ROUNDS - 1;
+        sl_op_init(&c.op, chain_handler, NULL);
+        sl_post(s, &c.op);
+        t0 = sl_now_ns();
+        while (!atomic_load(&c.done)) {
+            assert_true(elapsed_ms_since(t0) < 30000);
+            sleep_ms(1);
+        }
+        shared += (double)(c.end.post_shared - c.start.post_shared);
+        locks += (double)(c.end.mutex_locks - c.start.mutex_locks);
+        efd += (double)(c.end.eventfd_writes - c.start.eventfd_writes);
+        n += 10000;
+    }
     join_run_thread(&worker, 30000);
     join_run_thread(&reactor_thread, 30000);
-    st = c.end;
-    double n = 10000;
-    double shared = (double)(st.post_shared - c.start.post_shared) / n;
-    double locks = (double)(st.mutex_locks - c.start.mutex_locks) / n;
-    double efd = (double)(st.eventfd_writes - c.start.eventfd_writes);
+    shared /= n;
+    locks /= n;
     char fig[128];
     snprintf(fig, sizeof fig, "per post: %.2f shared-queue posts, %.2f mutex locks",
              shared, locks);
     /* Lock-free: no post went to the shared queue, and the only lock per
      * handler is the splice after it (about 1 per post, never 2). */
     expect_property("same_thread_post_is_lock_free", shared < 0.01 && locks < 1.5, fig);
-    snprintf(fig, sizeof fig, "%.0f eventfd writes over %.0f posts", efd, n);
-    expect_property("same_thread_post_writes_no_eventfd", efd < 1, fig);
+    snprintf(fig, sizeof fig, "%.0f eventfd writes over %d chains of 10000 posts", efd,
+             ROUNDS);
+    expect_property("same_thread_post_writes_no_eventfd", efd <= 2, fig);
     sl_scheduler_destroy(s);
 }
 
@@ -468,6 +520,95 @@ void property_budget_doubles_when_fully_spent_e2e(void **state)
     sl_scheduler_destroy(s);
 }
 
+/* M12 through the scheduler (the rule test above sets the flag by hand):
+ * one thread, a chain of reads that always find data, and a handler that
+ * reposts itself so that work is always queued behind each completion. */
+typedef struct lone {
+    ramp r;
+    sl_op tick;
+    atomic_bool done;
+    long ticks;
+} lone;
+
+static void lone_tick(sl_op *op)
+{
+    lone *l = (lone *)((char *)op - offsetof(lone, tick));
+    ++l->ticks;
+    if (!atomic_load(&l->done))
+        sl_post(l->r.s, &l->tick);
+}
+
+static void lone_read(sl_socket *sock, int status, size_t n, void *arg)
+{
+    (void)n;
+    lone *l = arg;
+    ramp *r = &l->r;
+    int cap, left;
+    sl_inline_budget(r->s, &cap, &left);
+    if (status != 0) {
+        atomic_store(&l->done, true);
+        return;
+    }
+    if (left == cap && r->refills < 8)
+        r->caps[r->refills++] = cap;
+    else if (r->refills > 0)
+        r->inl[r->refills - 1]++;
+    if (++r->reads < 60 && r->refills < 5) {
+        struct iovec iov = {r->buf, 1};
+        sl_socket_async_read(sock, &iov, 1, lone_read, l);
+    } else {
+        atomic_store(&l->done, true);
+    }
+}
+
+static void lone_kick(sl_op *op)
+{
+    lone *l = (lone *)op;
+    sl_post(l->r.s, &l->tick);
+    struct iovec iov = {l->r.buf, 1};
+    sl_socket_async_read(l->r.sock, &iov, 1, lone_read, l);
+}
+
+void property_budget_unassisted_through_scheduler(void **state)
+{
+    (void)state;
+    sl_scheduler *s = new_sched();
+    sl_socket *pair[2];
+    assert_int_equal(sl_socket_pair(s, pair), 0);
+    static char data[4096];
+    assert_int_equal(write(sl_socket_fd(pair[1]), data, sizeof data),
+                     (ssize_t)sizeof data);
+    static lone l;
+    memset(&l, 0, sizeof l);
+    l.r.s = s;
+    l.r.sock = pair[0];
+    sl_op_init(&l.r.kick, lone_kick, NULL);
+    sl_op_init(&l.tick, lone_tick, NULL);
+    sl_post(s, &l.r.kick);
+    while (!atomic_load(&l.done))
+        if (sl_run_one(s) == 0)
+            break;
+    while (sl_poll_one(s) == 1) /* the last tick */
+        ;
+    sl_stats st;
+    sl_stats_read(s, &st);
+    char fig[160];
+    snprintf(fig, sizeof fig, "caps at refills %d,%d,%d,%d with %d,%d,%d inline",
+             l.r.caps[0], l.r.caps[1], l.r.caps[2], l.r.caps[3], l.r.inl[0], l.r.inl[1],
+             l.r.inl[2]);
+    bool holds = l.r.refills >= 4 && l.r.caps[0] == 4 && l.r.caps[1] == 4 &&
+                 l.r.caps[2] == 4 && l.r.caps[3] == 4 && l.r.inl[0] == 4 &&
+                 l.r.inl[1] == 4 && l.r.inl[2] == 4;
+    expect_property("budget_unassisted_caps_at_4_e2e", holds, fig);
+    sl_socket_close(pair[0]);
+    sl_socket_close(pair[1]);
+    sl_scheduler_destroy(s);
+    if (!HAVE_STATS())
+        skip(); /* the refill rule taken is counted on stats builds only */
+    if (holds)
+        assert_true(st.refill_unassisted >= 4);
+}
+
 /* An always-ready connection (reads hit EOF at once) runs a long chain;
  * data arrives for a second connection meanwhile.  How many reads of the
  * first happen before the second is served? */
@@ -480,6 +621,9 @@ typedef struct hog {
 
 typedef struct victim {
     char buf[8];
+    int status;
+    size_t bytes;
+    int served;
     long hog_reads_at_data, hog_reads_at_served;
     atomic_bool data_sent;
     hog *h;
@@ -499,9 +643,10 @@ static void hog_read(sl_socket *sock, int status, size_t n, void *arg)
 static void victim_read(sl_socket *sock, int status, size_t n, void *arg)
 {
     (void)sock;
-    (void)status;
-    (void)n;
     victim *v = arg;
+    v->status = status;
+    v->bytes = n;
+    v->served++;
     v->hog_reads_at_served = atomic_load(&v->h->reads);
 }
 
@@ -544,6 +689,11 @@ void property_ready_connection_cannot_starve_another(void **state)
     pthread_create(&w.tid, NULL, victim_writer_main, &w);
     sl_run(s);
     pthread_join(w.tid, NULL);
+    /* Served means its read completed once, with the 4 bytes written. */
+    assert_int_equal(v.served, 1);
+    assert_int_equal(v.status, 0);
+    assert_int_equal(v.bytes, 4);
+    assert_memory_equal(v.buf, "data", 4);
     long lag = v.hog_reads_at_served - v.hog_reads_at_data;
     char fig[128];
     snprintf(fig, sizeof fig,

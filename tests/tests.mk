@@ -1,7 +1,8 @@
 # tests/tests.mk - the stress program (tests/stress.c), built per build as
 # build/<b>/stress, and its two targets (included by the top Makefile).
 #
-#   make stress          quick: every variant at STRESS_OPS operations, then
+#   make stress          quick: every variant (and uring, the io_uring
+#                        scheduler) at STRESS_OPS operations, then
 #                        the ThreadSanitizer build of ref at STRESS_TSAN_OPS
 #   make soak DURATION=seconds [VARIANT=ref,no-sentinel] [THREADS=n]
 #                        each selected build (default: every variant; any
@@ -38,10 +39,10 @@ endef
 $(foreach k,$(KINDS),$(eval $(call stress_rules,$(k))))
 
 stress:
-	$(Q)$(MAKE) --no-print-directory $(foreach v,$(VARIANTS),build/$(v)/stress) \
+	$(Q)$(MAKE) --no-print-directory $(foreach v,$(VARIANTS) uring,build/$(v)/stress) \
 	    build/ref-tsan/stress
 	$(Q)fail=""; \
-	for v in $(VARIANTS); do \
+	for v in $(VARIANTS) uring; do \
 	    build/$$v/stress -n $(STRESS_OPS) $(STRESS_THREADS) $(STRESS_ARGS) || fail="$$fail $$v"; \
 	done; \
 	$(STRESS_TSAN_ENV) build/ref-tsan/stress -n $(STRESS_TSAN_OPS) $(STRESS_THREADS) \

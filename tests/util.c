@@ -19,6 +19,11 @@ int variant_is(const char *name)
     return strcmp(sl_variant_name(), name) == 0;
 }
 
+int backend_is_uring(void)
+{
+    return strncmp(sl_variant_name(), "uring", 5) == 0;
+}
+
 int count_open_fds(void)
 {
     int n = 0;

@@ -141,6 +141,21 @@ LTTNG_UST_TRACEPOINT_EVENT(schedlab, reactor_exit,
         SL_TP_WHO
         lttng_ust_field_integer(int, nevents, nevents)))
 
+/* The io_uring scheduler (uring builds): SQEs handed to the kernel by one
+ * submit (a batch), CQEs taken by one reap.  reactor_enter / _exit there
+ * bracket the leader's kernel wait. */
+LTTNG_UST_TRACEPOINT_EVENT(schedlab, uring_submit,
+    LTTNG_UST_TP_ARGS(const void *, sched, int, sqes),
+    LTTNG_UST_TP_FIELDS(
+        SL_TP_WHO
+        lttng_ust_field_integer(int, sqes, sqes)))
+
+LTTNG_UST_TRACEPOINT_EVENT(schedlab, uring_reap,
+    LTTNG_UST_TP_ARGS(const void *, sched, int, cqes),
+    LTTNG_UST_TP_FIELDS(
+        SL_TP_WHO
+        lttng_ust_field_integer(int, cqes, cqes)))
+
 LTTNG_UST_TRACEPOINT_EVENT(schedlab, descriptor_ready,
     LTTNG_UST_TP_ARGS(const void *, sched, int, fd, unsigned, events),
     LTTNG_UST_TP_FIELDS(

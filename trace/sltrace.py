@@ -198,11 +198,51 @@ def results_dir(trace_path):
                         os.path.basename(os.path.normpath(str(trace_path))))
 
 
+def variant_text(variant):
+    """The variant file's text with the variant files it includes (tuned
+    includes its parts); None when there is no file."""
+    name = "fixed-budget" if variant.startswith("budget-") else variant
+    path = os.path.join(repo_root(), "variants", name + ".h")
+    try:
+        with open(path) as f:
+            text = f.read()
+    except OSError:
+        return None
+    for inc in re.findall(r'#\s*include\s+"([\w.-]+)\.h"', text):
+        text += variant_text(inc) or ""
+    return text
+
+
+def variant_has_event_interval(variant):
+    """Whether a build polls the reactor only every N handlers when the
+    sentinel is popped with handlers queued (event-interval, tuned): the
+    reactor then no longer runs once per pass over the queue."""
+    if not variant or variant == "ref":
+        return False
+    text = variant_text(variant)
+    return text is not None and re.search(
+        r"#\s*define\s+SL_VARIANT_REACTOR_PASS\b", text) is not None
+
+
+def variant_batch(variant):
+    """How many ops a thread of the build takes from the queue per lock
+    beyond the first (batch-drain, tuned: SL_BATCH - 1); 0 for the others."""
+    if not variant or variant == "ref":
+        return 0
+    text = variant_text(variant)
+    if text is None or not re.search(r"#\s*define\s+SL_VARIANT_BATCH\b", text):
+        return 0
+    m = re.search(r"#\s*define\s+SL_BATCH\s+(\d+)", text)
+    return int(m.group(1)) - 1 if m else 0
+
+
 def variant_has_sentinel(variant):
     """Whether a build keeps the task sentinel (M2): read from its variant
     file, so a new variant that drops it is recognised without editing."""
     if not variant or variant == "ref":
         return True
+    if variant.startswith("uring"):
+        return False  # the io_uring scheduler: a leader flag, no sentinel
     name = "fixed-budget" if variant.startswith("budget-") else variant
     try:
         with open(os.path.join(repo_root(), "variants", name + ".h")) as f:

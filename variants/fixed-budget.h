@@ -8,6 +8,7 @@
 #error "fixed-budget needs -DSL_FIXED_BUDGET=N"
 #endif
 #define SL_VARIANT_BUDGET
+#ifndef SL_VARIANT_SHARED
 
 static inline void budget_refill(sl_scheduler *s, thread_context *ctx)
 {
@@ -24,3 +25,4 @@ static inline bool budget_take(thread_context *ctx)
     }
     return false;
 }
+#endif

@@ -6,6 +6,7 @@
  * to the queue and its handler runs on a later pass.
  */
 #define SL_VARIANT_BUDGET
+#ifndef SL_VARIANT_SHARED
 
 static inline void budget_refill(sl_scheduler *s, thread_context *ctx)
 {
@@ -19,3 +20,4 @@ static inline bool budget_take(thread_context *ctx)
     (void)ctx;
     return false;
 }
+#endif

@@ -10,6 +10,7 @@
  */
 #define SL_HAS_SENTINEL 0
 #define SL_VARIANT_DO_ONE
+#ifndef SL_VARIANT_SHARED
 
 /* The reference's do_one contracts hold here too: a poll makes one
  * zero-timeout reactor pass when the queue is empty and the reactor free,
@@ -17,7 +18,6 @@
 static bool do_one(sl_scheduler *s, long timeout_us, const struct timespec *deadline,
                    thread_context *ctx, bool *held)
 {
-    bool polled = false;
     for (;;) {
         if (s->stopped)
             return false;
@@ -27,17 +27,19 @@ static bool do_one(sl_scheduler *s, long timeout_us, const struct timespec *dead
             return true;
         }
         if (atomic_load_explicit(&s->outstanding_work, memory_order_acquire) == 0 ||
-            (timeout_us == 0 && polled))
+            (timeout_us == 0 && ctx->polled))
             return false;
         if (!atomic_load_explicit(&s->task_running, memory_order_relaxed)) {
             /* Queue empty, reactor free: become it. */
             long task_timeout_us = timeout_us;
             if (timeout_us > 0) {
                 task_timeout_us = remaining_us(deadline);
-                if (task_timeout_us <= 0)
+                if (task_timeout_us <= 0 && ctx->polled)
                     return false;
+                if (task_timeout_us < 0)
+                    task_timeout_us = 0;
             }
-            polled = true;
+            ctx->polled = true;
             s->task_interrupted = task_timeout_us == 0;
             atomic_store_explicit(&s->task_running, true, memory_order_seq_cst);
             run_task(s, ctx, task_timeout_us, true);
@@ -56,3 +58,4 @@ static bool do_one(sl_scheduler *s, long timeout_us, const struct timespec *dead
         }
     }
 }
+#endif

@@ -1,17 +1,21 @@
 #!/usr/bin/env bash
 # run.sh: verifies the wake-protocol model (wake.pml) with spin and checks
-# every outcome against what is expected of it: the reference and
-# no-private-queue keep every property, no-sentinel keeps safety but starves
-# a timer under a handler storm, and two deliberately weak versions (a lost
-# eventfd write; the timer hook's store passing its load under TSO) must
-# fail.  One line per check, then "N passed, M failed"; the exit status is
-# non-zero when any outcome differs from its expectation.
+# every outcome against what is expected of it: the fixed reference protocol
+# and its ablations keep every property in every worker mode and scenario;
+# the unfixed exit paths, upstream's cascade under the work-conservation
+# scenario, no-sentinel under a storm, and a list of seeded bugs must each
+# give a counterexample.  One line per check, then "N passed, M failed"; the
+# exit status is non-zero when any outcome differs from its expectation, in
+# either direction.
 #
 # Usage: tests/model/run.sh [SCRATCH_DIR]
 #   Everything generated (pan.c, pan, trails) goes to SCRATCH_DIR, or to a
 #   fresh mktemp -d directory that is removed at the end.  The source tree
 #   is never written.
 #   ONLY=regex runs only the checks whose names match.
+#   JOBS=n runs n checks at a time (default 2).
+#   PAN_OPT=-O2 compiles pan with optimisation (default -O0: on these
+#   state spaces compiling dominates, and -O0 compiles eight times faster).
 set -u
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -38,9 +42,9 @@ case "$(cd "$scratch" && pwd)/" in
 esac
 [ "$own_scratch" = 1 ] && trap 'rm -rf "$scratch"' EXIT
 
-# pan's limits: 3.8 GB of memory, 5 minutes per run, a DFS stack deep
+# pan's limits: 1.5 GB of memory, 5 minutes per run, a DFS stack deep
 # enough for the storm scenario.
-PAN_CFLAGS="-O2 -w -DMEMLIM=3800 -DCOLLAPSE -DNFAIR=3"
+PAN_CFLAGS="${PAN_OPT:--O0} -w -DMEMLIM=1500 -DCOLLAPSE -DNFAIR=3"
 PAN_DEPTH=200000
 PAN_TIMEOUT=300
 
@@ -81,7 +85,7 @@ summarize_trail() {
             }
         }' "$replay"
     awk '
-        /^[ \t]+(task_running|task_interrupted|timerfd_stale|tfd_programmed|tfd_ready|timer_done|outstanding|stopped|in_reactor) = / {
+        /^[ \t]+(task_running|task_interrupted|timerfd_stale|tfd_set|tfd_ready|tdone|user_run|outstanding|stopped|in_reactor|state_) = / {
             gsub(/[ \t]/, "", $0); s = s $0 " "
         }
         END { if (s != "") printf "      final: %s\n", s }' "$replay"
@@ -101,25 +105,19 @@ summarize_trail() {
         }' "$replay"
 }
 
-# check NAME EXPECT PROPERTY "SPIN_DEFINES" "what it shows"
+# run_check NAME EXPECT PROPERTY "SPIN_DEFINES" "what it shows"
 #   EXPECT   holds | cycle (an acceptance cycle) | deadlock (invalid end state)
 #            | assertion (an assertion violated)
 #   PROPERTY safety | all_run | timer_served
-check() {
+# Prints the check's line (PASS or FAIL first) and, for a counterexample,
+# a summary of its trail.
+run_check() {
     local name=$1 expect=$2 prop=$3 defs=$4 what=$5
     local dir="$scratch/$name" out verdict got stored explored depth secs
 
-    if [ -n "${ONLY:-}" ] && ! [[ $name =~ $ONLY ]]; then
-        return
-    fi
-    rm -rf "$dir"
-    mkdir -p "$dir"
-    cp "$model" "$dir/wake.pml"
     out="$dir/pan.out"
-
     if ! (cd "$dir" && spin $defs -a wake.pml >spin.out 2>&1); then
-        printf 'FAIL  %-22s spin -a failed (%s/spin.out)\n' "$name" "$dir"
-        failed=$((failed + 1))
+        printf 'FAIL  %-30s spin -a failed (%s/spin.out)\n' "$name" "$dir"
         return
     fi
     if [ "$prop" = safety ]; then
@@ -154,12 +152,10 @@ check() {
 
     if [ "$got" = "$expect" ]; then
         verdict=PASS
-        passed=$((passed + 1))
     else
         verdict=FAIL
-        failed=$((failed + 1))
     fi
-    printf '%s  %-22s %-9s expected %-8s got %-8s stored %9s  explored %10s  depth %6s  %6ss  %s\n' \
+    printf '%s  %-30s %-12s expected %-9s got %-9s stored %8s  explored %9s  depth %5s  %6ss  %s\n' \
         "$verdict" "$name" "$prop" "$expect" "$got" "${stored:--}" "${explored:--}" \
         "${depth:--}" "${secs:--}" "$what"
     if [ "$got" = assertion ]; then
@@ -172,52 +168,148 @@ check() {
     fi
 }
 
-echo "wake.pml model checks (spin $(spin -V | awk '{ print $3 }'), scratch: $scratch)"
+# check NAME EXPECT PROPERTY "SPIN_DEFINES" "what it shows": queues the
+# check; at most $JOBS run at once, and the lines come out in list order.
+names=()
+check() {
+    local name=$1 dir="$scratch/$1"
+    if [ -n "${ONLY:-}" ] && ! [[ $name =~ $ONLY ]]; then
+        return
+    fi
+    rm -rf "$dir"
+    mkdir -p "$dir"
+    cp "$model" "$dir/wake.pml"
+    names+=("$name")
+    while [ "$(jobs -rp | wc -l)" -ge "$JOBS" ]; do
+        wait -n
+    done
+    run_check "$@" >"$dir/result.txt" 2>&1 &
+}
 
-# The reference protocol: safety (assertions, no invalid end state) and
-# liveness (every posted op runs, every worker returns) for 1, 2, 3 workers.
-check ref-safety-nw1        holds    safety   "-DNW=1"                        "REF, 1 worker"
-check ref-safety-nw2        holds    safety   "-DNW=2"                        "REF, 2 workers"
-check ref-safety-nw3        holds    safety   "-DNW=3"                        "REF, 3 workers"
-check ref-live-nw1          holds    all_run  "-DNW=1"                        "REF, 1 worker"
-check ref-live-nw2          holds    all_run  "-DNW=2"                        "REF, 2 workers"
-check ref-live-nw3          holds    all_run  "-DNW=3 -DNEXT=1"               "REF, 3 workers, 1 outside post"
+JOBS=${JOBS:-2}
+started=$(date +%s)
+echo "wake.pml model checks (spin $(spin -V | awk '{ print $3 }'), scratch: $scratch, $JOBS at a time)"
 
-# The ablations on the bounded scenario.
-check npq-safety-nw1        holds    safety   "-DNO_PRIVATE_QUEUE -DNW=1"     "NO_PRIVATE_QUEUE, 1 worker"
-check npq-safety-nw2        holds    safety   "-DNO_PRIVATE_QUEUE -DNW=2"     "NO_PRIVATE_QUEUE, 2 workers"
-check npq-live-nw1          holds    all_run  "-DNO_PRIVATE_QUEUE -DNW=1"     "NO_PRIVATE_QUEUE, 1 worker"
-check npq-live-nw2          holds    all_run  "-DNO_PRIVATE_QUEUE -DNW=2"     "NO_PRIVATE_QUEUE, 2 workers"
-check ns-safety-nw1         holds    safety   "-DNO_SENTINEL -DNW=1"          "NO_SENTINEL, 1 worker"
-check ns-safety-nw2         holds    safety   "-DNO_SENTINEL -DNW=2"          "NO_SENTINEL, 2 workers"
-check ns-live-nw2           holds    all_run  "-DNO_SENTINEL -DNW=2"          "NO_SENTINEL, bounded posts: no starvation"
+# ---- The fixed reference protocol, every worker in run() -----------------
+# Safety (assertions, no invalid end state) and liveness (every posted op
+# and timer handler runs, every run() returns), 1 to 3 workers.
+check ref-safety-nw1            holds     safety   "-DNW=1"                         "REF, 1 worker"
+check ref-safety-nw2            holds     safety   "-DNW=2"                         "REF, 2 workers"
+check ref-safety-nw3            holds     safety   "-DNW=3 -DNEXT=1 -DNCHILD=0"     "REF, 3 workers, 1 post"
+check ref-live-nw1              holds     all_run  "-DNW=1"                         "REF, 1 worker"
+check ref-live-nw2              holds     all_run  "-DNW=2 -DNEXT=1 -DNCHILD=1"     "REF, 2 workers, 1 post + 1 child"
 
-# A handler storm that never ends and one timer expiry: the sentinel gets
-# the timer served, without it the timer starves.
-check ref-storm-nw1         holds    timer_served "-DSTORM -DNW=1"            "REF storm, 1 worker"
-check ref-storm-nw2         holds    timer_served "-DSTORM -DNW=2"            "REF storm, 2 workers"
-check ref-storm-nw3         holds    timer_served "-DSTORM -DNW=3"            "REF storm, 3 workers"
-check npq-storm-nw2         holds    timer_served "-DSTORM -DNO_PRIVATE_QUEUE -DNW=2" "NO_PRIVATE_QUEUE storm"
-check ns-storm-safety-nw2   holds    safety   "-DSTORM -DNO_SENTINEL -DNW=2"  "NO_SENTINEL storm: no deadlock"
-check ns-storm-nw1          cycle    timer_served "-DSTORM -DNO_SENTINEL -DNW=1" "NO_SENTINEL storm starves the timer"
-check ns-storm-nw2          cycle    timer_served "-DSTORM -DNO_SENTINEL -DNW=2" "NO_SENTINEL storm starves the timer"
+# ---- Worker modes: worker 1 calls run_one, wait_one (deadline), poll or
+# poll_one once, worker 2 calls run().  The fixed exit rule hands on what
+# the one-shot call leaves queued.
+check mode-run_one-safety       holds     safety   "-DNW=2 -DMODE1=MODE_RUN_ONE -DNCHILD=1"  "run_one beside run"
+check mode-wait_one-safety      holds     safety   "-DNW=2 -DMODE1=MODE_WAIT_ONE -DNCHILD=1" "wait_one beside run"
+check mode-poll-safety          holds     safety   "-DNW=2 -DMODE1=MODE_POLL -DNCHILD=1"     "poll beside run"
+check mode-poll_one-safety      holds     safety   "-DNW=2 -DMODE1=MODE_POLL_ONE -DNCHILD=1" "poll_one beside run"
+check mode-run_one-live         holds     all_run  "-DNW=2 -DMODE1=MODE_RUN_ONE -DNEXT=1 -DNCHILD=1"  "run_one beside run"
+check mode-wait_one-live        holds     all_run  "-DNW=2 -DMODE1=MODE_WAIT_ONE -DNEXT=1 -DNCHILD=1" "wait_one beside run"
+check mode-poll-live            holds     all_run  "-DNW=2 -DMODE1=MODE_POLL -DNEXT=1 -DNCHILD=1"     "poll beside run"
+check mode-poll_one-live        holds     all_run  "-DNW=2 -DMODE1=MODE_POLL_ONE -DNEXT=1 -DNCHILD=1" "poll_one beside run"
+check mode-wait_one-timers      holds     safety   "-DNW=2 -DMODE1=MODE_WAIT_ONE -DNEXT=0 -DNTIMER=2 -DREARM=1" "wait_one, 2 timers re-armed"
+check mode-wait_one-nw3         holds     safety   "-DNW=3 -DMODE1=MODE_WAIT_ONE -DMODE2=MODE_POLL_ONE -DNEXT=0" "wait_one + poll_one beside run, a timer"
 
-# Arming the only timer from another thread: fine when the hook's store and
-# load stay in order (SC), lost when the load passes the store (TSO).
-check arm-sc-safety-nw2     holds    safety   "-DTIMER_ARM -DNW=2"            "timer armed from outside, SC"
-check arm-sc-live-nw2       holds    all_run  "-DTIMER_ARM -DNW=2"            "timer armed from outside, SC"
-check arm-tso-safety-nw1    deadlock safety   "-DTIMER_ARM -DTSO -DNW=1"      "store->load reordering in the hook"
-check arm-tso-live-nw2      cycle    all_run  "-DTIMER_ARM -DTSO -DNW=2"      "store->load reordering in the hook"
+# ---- The exit paths of issue 10 item 3, unfixed (upstream 6e759c2 and ref
+# before the fix): each strands work.  The fixed protocol holds (above).
+check exit-run_one-upstream     deadlock  safety   "-DNW=2 -DMODE1=MODE_RUN_ONE -DUPSTREAM_EXIT"  "work posted from run_one strands"
+check exit-run_one-upstream-live cycle    all_run  "-DNW=2 -DMODE1=MODE_RUN_ONE -DUPSTREAM_EXIT -DNEXT=1 -DNCHILD=1" "work posted from run_one strands"
+check exit-poll_one-upstream    deadlock  safety   "-DNW=2 -DMODE1=MODE_POLL_ONE -DUPSTREAM_EXIT" "private work spliced at exit, no wake"
+check exit-wait_one-upstream    deadlock  safety   "-DNW=2 -DMODE1=MODE_WAIT_ONE -DUPSTREAM_EXIT -DNEXT=0" "sentinel back after a timed pass, waiter asleep"
+check exit-wait_one-fixed       holds     safety   "-DNW=2 -DMODE1=MODE_WAIT_ONE -DNEXT=0" "same scenario, exit rule"
+check exit-poll-upstream        deadlock  safety   "-DNW=2 -DMODE1=MODE_POLL -DUPSTREAM_EXIT -DNEXT=1 -DNCHILD=0" "sentinel back after a zero pass, waiter asleep"
+check unfixed-run_one           deadlock  safety   "-DNW=2 -DMODE1=MODE_RUN_ONE -DUNFIXED" "the whole unfixed protocol"
+check wait_one-early-upstream   assertion safety   "-DNW=2 -DMODE1=MODE_WAIT_ONE -DUPSTREAM_WAIT_ONE" "wait_one returns 0 after a reactor wake-up"
+check poll-ready-poll           holds     safety   "-DNW=1 -DPOLL_READY -DMODE1=MODE_POLL"      "poll runs an expired timer"
+check poll-ready-poll_one       holds     safety   "-DNW=1 -DPOLL_READY -DMODE1=MODE_POLL_ONE"  "poll_one runs an expired timer"
+check poll-ready-poll-upstream  assertion safety   "-DNW=1 -DPOLL_READY -DMODE1=MODE_POLL -DUPSTREAM_POLL"     "poll never runs the reactor"
+check poll-ready-poll_one-upstream assertion safety "-DNW=1 -DPOLL_READY -DMODE1=MODE_POLL_ONE -DUPSTREAM_POLL" "poll_one never runs the reactor"
 
-# Upstream's timer wait counts its work after inserting the waiter; from a
-# thread outside run() the count can reach zero (and run() return) while
-# that thread still holds a work guard.
-check arm-late-count-nw1    assertion safety  "-DTIMER_ARM -DWAIT_COUNT_LATE -DNW=1" "work_started after insert_waiter"
+# ---- Work conservation: a handler that returns only after all the others
+# have run, so one thread cannot do all the work.
+check wc-after-nw2              holds     safety   "-DNW=2 -DWC -DWC_AFTER"         "blocker, other posts after it started"
+check wc-after-live-nw2         holds     all_run  "-DNW=2 -DWC -DWC_AFTER"         "blocker, other posts after it started"
+check wc-timers-nw2             holds     safety   "-DNW=2 -DWC_TIMERS"             "timer 0 waits for timer 1"
+check wc-timers-live-nw2        holds     all_run  "-DNW=2 -DWC_TIMERS"             "timer 0 waits for timer 1"
+check wc-free-nw2               deadlock  safety   "-DNW=2 -DWC"                    "upstream cascade: a backlog left to one thread"
+check asio-cascade-wc-free-nw2  holds     safety   "-DNW=2 -DWC -DASIO_CASCADE"     "Asio's cascade through the wake policy"
+check asio-cascade-safety-nw2   holds     safety   "-DNW=2 -DASIO_CASCADE -DNCHILD=1" "Asio's cascade, default scenario"
+check gated-stop-safety-nw2     holds     safety   "-DNW=2 -DGATED_STOP -DNCHILD=1" "Asio's gated stop"
+check gated-stop-live-nw2       holds     all_run  "-DNW=2 -DGATED_STOP -DNEXT=1 -DNCHILD=1" "Asio's gated stop"
 
-# Sanity: the checks can fail.  Dropping the wake policy's eventfd write
-# must leave a lone worker asleep in epoll_wait with work queued.
-check broken-wake-nw1       deadlock safety   "-DBROKEN_WAKE -DNW=1"          "mutant: no eventfd write"
-check broken-wake-live-nw1  cycle    all_run  "-DBROKEN_WAKE -DNW=1"          "mutant: no eventfd write"
+# ---- Timers: two timers, re-armed from their handlers; timers armed from
+# an outside thread while posts go on.
+check timers-rearm-nw1          holds     safety   "-DNW=1 -DNTIMER=2 -DREARM=1"    "2 timers re-armed once, posts"
+check timers-rearm-nw2          holds     safety   "-DNW=2 -DNTIMER=2 -DREARM=1 -DNEXT=0" "2 timers re-armed once"
+check timers-rearm-live-nw2     holds     all_run  "-DNW=2 -DNTIMER=1 -DREARM=1 -DNEXT=0" "a timer re-armed once"
+check arm-nw2                   holds     safety   "-DNW=2 -DTIMER_ARM -DNEXT=1 -DNCHILD=0" "timer armed from outside, a post meanwhile"
+check arm-live-nw2              holds     all_run  "-DNW=2 -DTIMER_ARM -DNEXT=0"    "timer armed from outside"
+check arm-rearm-nw1             holds     safety   "-DNW=1 -DTIMER_ARM -DNTIMER=2 -DREARM=1 -DNEXT=1 -DNCHILD=0" "2 timers armed from outside, re-armed"
 
-echo "$passed passed, $failed failed"
+# ---- The ablations.
+check npq-safety-nw2            holds     safety   "-DNO_PRIVATE_QUEUE -DNW=2 -DNCHILD=1" "NO_PRIVATE_QUEUE, 2 workers"
+check npq-live-nw1              holds     all_run  "-DNO_PRIVATE_QUEUE -DNW=1"      "NO_PRIVATE_QUEUE, 1 worker"
+check npq-run_one-safety        holds     safety   "-DNO_PRIVATE_QUEUE -DNW=2 -DMODE1=MODE_RUN_ONE" "NO_PRIVATE_QUEUE, run_one"
+check ns-safety-nw2             holds     safety   "-DNO_SENTINEL -DNW=2"           "NO_SENTINEL, 2 workers"
+check ns-live-nw2               holds     all_run  "-DNO_SENTINEL -DNW=2 -DNEXT=1"  "NO_SENTINEL, bounded posts: no starvation"
+check ns-wait_one-safety        holds     safety   "-DNO_SENTINEL -DNW=2 -DMODE1=MODE_WAIT_ONE" "NO_SENTINEL, wait_one"
+check ns-poll-safety            holds     safety   "-DNO_SENTINEL -DNW=2 -DMODE1=MODE_POLL -DNEXT=1" "NO_SENTINEL, poll"
+check ns-poll-ready-poll_one    holds     safety   "-DNO_SENTINEL -DNW=1 -DPOLL_READY -DMODE1=MODE_POLL_ONE" "NO_SENTINEL, poll_one runs an expired timer"
+check ns-exit-wait_one-upstream deadlock  safety   "-DNO_SENTINEL -DNW=2 -DMODE1=MODE_WAIT_ONE -DUPSTREAM_EXIT -DNEXT=0" "NO_SENTINEL: timed reactor left, waiter asleep"
+
+# ---- A handler storm that never ends and one timer: the sentinel gets the
+# timer served, without it the timer starves.
+check ref-storm-nw1             holds     timer_served "-DSTORM -DNW=1"             "REF storm, 1 worker"
+check ref-storm-nw2             holds     timer_served "-DSTORM -DNW=2"             "REF storm, 2 workers"
+check ref-storm-nw3             holds     timer_served "-DSTORM -DNW=3"             "REF storm, 3 workers"
+check npq-storm-nw2             holds     timer_served "-DSTORM -DNO_PRIVATE_QUEUE -DNW=2" "NO_PRIVATE_QUEUE storm"
+check ns-storm-safety-nw2       holds     safety   "-DSTORM -DNO_SENTINEL -DNW=2"   "NO_SENTINEL storm: no deadlock"
+check ns-storm-nw1              cycle     timer_served "-DSTORM -DNO_SENTINEL -DNW=1" "NO_SENTINEL storm starves the timer"
+check ns-storm-nw2              cycle     timer_served "-DSTORM -DNO_SENTINEL -DNW=2" "NO_SENTINEL storm starves the timer"
+
+# ---- Seeded bugs: each must give a counterexample, or the model has lost
+# the power to see it.
+check bug-no-efd-write-nw1      deadlock  safety   "-DNW=1 -DBUG_NO_EFD_WRITE"      "wake policy drops the eventfd write"
+check bug-no-efd-write-live-nw1 cycle     all_run  "-DNW=1 -DBUG_NO_EFD_WRITE"      "wake policy drops the eventfd write"
+check bug-no-efd-write-wc-nw2   deadlock  safety   "-DNW=2 -DWC -DWC_AFTER -DBUG_NO_EFD_WRITE" "... seen with 2 workers"
+check bug-no-waiter-count       deadlock  safety   "-DNW=2 -DWC_TIMERS -DBUG_NO_WAITER_COUNT" "waiters never counted in state"
+check bug-no-cascade            deadlock  safety   "-DNW=2 -DWC_TIMERS -DBUG_NO_CASCADE" "no cascading signal"
+check bug-armed-early           deadlock  safety   "-DNW=1 -DBUG_ARMED_EARLY"       "armed flag cleared before the eventfd read"
+check bug-stop-no-signal-all    deadlock  safety   "-DNW=2 -DBUG_STOP_NO_SIGNAL_ALL" "stop without signal_all"
+check bug-stop-signal-one       deadlock  safety   "-DNW=3 -DNEXT=1 -DBUG_STOP_SIGNAL_ONE" "stop wakes one condvar waiter only"
+check bug-post-no-signal        deadlock  safety   "-DNW=2 -DBUG_POST_NO_SIGNAL"    "a post never signals a condvar waiter"
+check bug-reactor-blocks        deadlock  safety   "-DNW=1 -DBUG_REACTOR_BLOCKS"    "reactor blocks with handlers queued"
+check bug-no-tfd-update         deadlock  safety   "-DNW=1 -DTIMER_ARM -DNTIMER=2 -DNEXT=1 -DBUG_NO_TFD_UPDATE" "no update_timerfd after expiry"
+check bug-hook-no-interrupt     deadlock  safety   "-DNW=1 -DTIMER_ARM -DNEXT=1 -DBUG_HOOK_NO_INTERRUPT" "hook marks stale, never interrupts"
+check bug-no-stale-flush        deadlock  safety   "-DNW=1 -DTIMER_ARM -DNEXT=1 -DBUG_NO_STALE_FLUSH" "reactor ignores timerfd_stale"
+check bug-hook-tso              deadlock  safety   "-DNW=1 -DTIMER_ARM -DNEXT=1 -DTSO" "hook with release/acquire: load passes store"
+check bug-hook-tso-live-nw2     cycle     all_run  "-DNW=2 -DTIMER_ARM -DNEXT=0 -DTSO" "hook with release/acquire: load passes store"
+check hook-interrupts-tso       holds     safety   "-DNW=1 -DTIMER_ARM -DNEXT=1 -DTSO -DHOOK_INTERRUPTS" "upstream 8199f3c's hook: the race gone by design"
+check hook-interrupts-tso-live-nw2 holds   all_run  "-DNW=2 -DTIMER_ARM -DNEXT=0 -DTSO -DHOOK_INTERRUPTS" "upstream 8199f3c's hook: the race gone by design"
+check timer-fastpath-safety-nw2 holds     safety   "-DNW=2 -DTIMER_FASTPATH -DNCHILD=1" "libuv's due-timer pass"
+check timer-fastpath-rearm-nw2  holds     safety   "-DNW=2 -DNTIMER=2 -DREARM=1 -DNEXT=0 -DTIMER_FASTPATH" "due-timer pass, 2 timers re-armed"
+check timer-fastpath-arm-live-nw2 holds   all_run  "-DNW=2 -DTIMER_ARM -DNEXT=0 -DTIMER_FASTPATH" "due-timer pass, timer armed from outside"
+check timer-fastpath-storm-nw2  holds     timer_served "-DSTORM -DTIMER_FASTPATH -DNW=2" "due-timer pass under a storm"
+check event-interval-safety-nw2 holds     safety   "-DNW=2 -DEVENT_INTERVAL -DNCHILD=1" "Tokio's event interval"
+check event-interval-live-nw2   holds     all_run  "-DNW=2 -DEVENT_INTERVAL -DNEXT=1 -DNCHILD=1" "Tokio's event interval"
+check event-interval-storm-nw1  holds     timer_served "-DSTORM -DEVENT_INTERVAL -DNW=1" "event interval storm: the timer still served"
+check event-interval-storm-nw2  holds     timer_served "-DSTORM -DEVENT_INTERVAL -DNW=2" "event interval storm: the timer still served"
+check event-interval-unbounded-storm-nw1 cycle timer_served "-DSTORM -DEVENT_INTERVAL -DEI_N=256 -DNW=1" "an unbounded interval starves the timer (the switch bites)"
+check bug-wait-count-late       assertion safety   "-DNW=1 -DTIMER_ARM -DNEXT=0 -DWAIT_COUNT_LATE" "timer wait counted after it is visible"
+
+wait
+for name in "${names[@]}"; do
+    f="$scratch/$name/result.txt"
+    if [ -s "$f" ] && [ "$(head -c 4 "$f")" = PASS ]; then
+        passed=$((passed + 1))
+    else
+        failed=$((failed + 1))
+        [ -s "$f" ] || echo "FAIL  $name: no result"
+    fi
+    cat "$f" 2>/dev/null
+done
+echo "$passed passed, $failed failed, in $(( $(date +%s) - started )) s"
 [ "$failed" -eq 0 ]
