@@ -253,7 +253,7 @@ done
     echo "hyperfine: $( [ "$HAVE_HYPERFINE" = 1 ] && hyperfine --version || echo 'not found: no wall_s')"
     echo "peers: $(dpkg-query -W -f='${Package} ${Version}, ' libboost-dev libuv1-dev libevent-dev liburing-dev rustc 2>/dev/null)tokio $(ls -d /usr/share/cargo/registry/tokio-1.* 2>/dev/null | sed 's/.*tokio-//' | head -1)"
     echo "mode: $MODE: randomized interleaved trials, $ROUNDS rounds of ${T}s runs per comparison after a ${WARM_T}s warm-up run of each (stats builds: $STATS_RUNS runs of ${STATS_T}s)"
-    echo "base: $BASE; A/A control: ${AA:-none}"
+    echo "base: $BASE; A/A control: ${AA:-none}; the others: $(echo $sel_variants | sed "s/\b$BASE\b *//")"
     echo "seed: $SEED (replay this run's trial order: $replay make bench)"
     echo "git: $(git rev-parse --short HEAD 2>/dev/null) $(git status --porcelain 2>/dev/null | grep -q . && echo '(working tree modified)')"
 } > "$OUT/machine.txt"
