@@ -156,7 +156,7 @@ function scaling(w,    i, n, f, t, k, impl, params, np, j, ms, c, cnt, judged) {
 
 # The budget sweep: one block per build, ordered by cap (fixed caps
 # ascending, then the others); fixed caps shaded light to dark green.
-function budget(    n, i, f, impl, p, kb, k99, k50, ord, nf, c, col, pt, fixed, t, j, sh, frontier) {
+function budget(    n, i, f, impl, p, kb, k99, k50, ord, nf, c, col, pt, fixed, t, j, sh, frontier, np, pal, rgbv, nother) {
     n = sorted_impls("budget_sweep", "", "bytes_per_s")
     if (n == 0) return
     nf = 0
@@ -185,7 +185,13 @@ function budget(    n, i, f, impl, p, kb, k99, k50, ord, nf, c, col, pt, fixed, 
             pt = 9
         } else if (p == "adaptive") { col = (impl_kind(impl) == "aa") ? colour["aa"] : colour["base"]; pt = 7 }
         else if (p == "unbounded") { col = rgb(204, 0, 0); pt = 5 }
-        else { col = (impl == "no-sentinel") ? rgb(68, 68, 68) : (impl == "no-inline-budget" ? rgb(230, 145, 56) : colour["variant"]); pt = 13 }
+        else if (impl == "no-sentinel") { col = rgb(68, 68, 68); pt = 13 }
+        else if (impl == "no-inline-budget") { col = rgb(230, 145, 56); pt = 13 }
+        else {   # every other build a colour of its own
+            np = split("111 168 220|0 150 150|153 0 153|180 95 6|100 100 220|200 60 120", pal, "|")
+            split(pal[(nother++ % np) + 1], rgbv, " ")
+            col = rgb(rgbv[1], rgbv[2], rgbv[3]); pt = 13
+        }
         printf "%s\n", (fixed ? "cap " p : (p == impl ? impl : impl " (" p ")")) >> f
         printf "%g\t%g\t%g\t%g\t%g\t%g\t%g\t%s\t%d\t%d\n", MEAN[kb] / 1e6, LO[kb] / 1e6, HI[kb] / 1e6,
             MEAN[k99], (LO[k99] > 0 ? LO[k99] : MEAN[k99]), HI[k99], MEAN[k50], col, pt, fixed >> f

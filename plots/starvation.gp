@@ -11,6 +11,8 @@ set xlabel "time since the storm started (ms)"
 set ylabel (ARG3 eq "timer") ? "lateness (us)" : "round trip (us)"
 set logscale y
 set format y "%g"
+# Headroom above the latest tick.
+set offsets 0, 0, graph 0.06, 0
 set key top left
 set terminal svg size 900,520 dynamic font "Helvetica,12" background rgb "white"
 set output ARG2.".svg"
