@@ -37,8 +37,14 @@ BENCH_BUDGET_VARIANTS := $(addprefix budget-,$(subst $(comma), ,$(BENCH_BUDGET))
 
 # What WORKLOAD= and VARIANT= select (comma lists; empty: everything).
 BENCH_SEL_WORKLOADS := $(if $(WORKLOAD),$(filter $(subst $(comma), ,$(WORKLOAD)),$(BENCH_WORKLOADS)),$(BENCH_WORKLOADS))
-# The io_uring scheduler (uring/) runs beside ref and the variants.
-BENCH_VARIANT_LIST := $(VARIANTS) uring
+# The io_uring scheduler (uring/) runs beside ref and the variants.  Quick
+# mode's rounds hold the ablations and uring; the added ideas (the rest of
+# VARIANTS, each with its own row in `make hypotheses`) join them with
+# FULL=1, or when VARIANT= names them: all fifteen in every round would take
+# quick mode far past 10 minutes on 2 cores.
+BENCH_ALL_VARIANT_LIST := $(VARIANTS) uring
+BENCH_QUICK_VARIANTS := ref no-inline-budget no-private-queue no-sentinel unbounded-inline uring
+BENCH_VARIANT_LIST := $(if $(filter-out 0,$(FULL))$(VARIANT),$(BENCH_ALL_VARIANT_LIST),$(BENCH_QUICK_VARIANTS))
 BENCH_SEL_VARIANTS := $(if $(VARIANT),$(filter $(subst $(comma), ,$(VARIANT)),$(BENCH_VARIANT_LIST)),$(BENCH_VARIANT_LIST))
 BENCH_SEL_BUDGETS := $(if $(filter budget_sweep,$(BENCH_SEL_WORKLOADS)),$(if $(VARIANT),$(filter $(subst $(comma), ,$(VARIANT)),$(BENCH_BUDGET_VARIANTS)),$(BENCH_BUDGET_VARIANTS)))
 
@@ -87,11 +93,11 @@ bench: deps-bench
 # and builds what it needs).  Bad input stops make with one line that says
 # what is valid.
 ifneq ($(filter compare,$(MAKECMDGOALS)),)
-COMPARE_CHECK := $(shell BENCH_VARIANTS='$(BENCH_VARIANT_LIST)' bench/compare --check '$(A)' '$(B)' '$(WORKLOAD)' '$(PARAM)' 2>&1)
+COMPARE_CHECK := $(shell BENCH_VARIANTS='$(BENCH_ALL_VARIANT_LIST)' bench/compare --check '$(A)' '$(B)' '$(WORKLOAD)' '$(PARAM)' 2>&1)
 $(if $(COMPARE_CHECK),$(error $(COMPARE_CHECK)))
 endif
 compare: deps-bench
-	$(Q)BENCH_VARIANTS='$(BENCH_VARIANT_LIST)' bench/compare '$(A)' '$(B)' '$(WORKLOAD)' '$(PARAM)'
+	$(Q)BENCH_VARIANTS='$(BENCH_ALL_VARIANT_LIST)' bench/compare '$(A)' '$(B)' '$(WORKLOAD)' '$(PARAM)'
 
 compare-runs:
 	$(Q)bench/compare-runs $(OLD) $(NEW)

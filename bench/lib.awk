@@ -99,6 +99,7 @@ function threads_of(w, p) {
     if (w == "post_threads") return p + 1        # N running threads and the feeder
     if (w == "post_concurrent") return p + 0     # N threads, each posting and polling
     if (w == "post_cross_thread") return 2       # the producer and the running thread
+    if (w == "pingpong_threads") return p + 0    # N threads running one scheduler
     return 1
 }
 

@@ -9,7 +9,7 @@ dir=${1:?usage: bench/report.sh RESULTS_DIR}
 here=$(dirname "$0")
 [ -s "$dir/summary.csv" ] || { echo "report.sh: $dir/summary.csv missing or empty" >&2; exit 1; }
 
-echo "# schedlab benchmark report ($(basename "$(cd "$dir" && pwd)"))"
+echo "# schedlab benchmark report ($(basename "$(cd "$dir" && pwd -P)"))"
 echo
 echo "## Machine"
 echo

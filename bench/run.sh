@@ -39,6 +39,8 @@ set -u -o pipefail
 cd "$(dirname "$0")/.." || exit 1
 
 # ---- mode ------------------------------------------------------------------
+# What the caller set (for the replay line of machine.txt), before defaults.
+given_rounds=${ROUNDS:-} given_t=${BENCH_T:-}
 if [ -n "${FULL:-}" ] && [ "${FULL}" != 0 ]; then
     MODE=full ROUNDS=${ROUNDS:-20} T=${BENCH_T:-0.3} STATS_RUNS=3 STATS_T=0.3
 else
@@ -233,9 +235,11 @@ fi
 } > "$OUT/impls.csv"
 
 replay="SEED=$SEED"
-for var in FULL WORKLOAD VARIANT PEERS PARAM ROUNDS BENCH_T; do
+for var in FULL WORKLOAD VARIANT PEERS PARAM; do
     [ -n "${!var:-}" ] && replay="$replay $var=${!var}"
 done
+[ -n "$given_rounds" ] && replay="$replay ROUNDS=$given_rounds"
+[ -n "$given_t" ] && replay="$replay BENCH_T=$given_t"
 {
     echo "cpu: $(lscpu 2>/dev/null | sed -n 's/^Model name: *//p' | head -1)"
     echo "cores (nproc): $NPROC"
@@ -249,7 +253,7 @@ done
     echo "hyperfine: $( [ "$HAVE_HYPERFINE" = 1 ] && hyperfine --version || echo 'not found: no wall_s')"
     echo "peers: $(dpkg-query -W -f='${Package} ${Version}, ' libboost-dev libuv1-dev libevent-dev liburing-dev rustc 2>/dev/null)tokio $(ls -d /usr/share/cargo/registry/tokio-1.* 2>/dev/null | sed 's/.*tokio-//' | head -1)"
     echo "mode: $MODE: randomized interleaved trials, $ROUNDS rounds of ${T}s runs per comparison after a ${WARM_T}s warm-up run of each (stats builds: $STATS_RUNS runs of ${STATS_T}s)"
-    echo "base: $BASE; A/A control: ${AA:-none}"
+    echo "base: $BASE; A/A control: ${AA:-none}; the others: $(echo $sel_variants | sed "s/\b$BASE\b *//")"
     echo "seed: $SEED (replay this run's trial order: $replay make bench)"
     echo "git: $(git rev-parse --short HEAD 2>/dev/null) $(git status --porcelain 2>/dev/null | grep -q . && echo '(working tree modified)')"
 } > "$OUT/machine.txt"
