@@ -72,6 +72,13 @@ static const struct {
     {"timer_new_earliest_interrupts_blocked_reactor", "starts a timer from another thread"},
     {"trace_starvation_run_passes_checks", "the traced workload runs the scheduler on 3 threads"},
     {"resolver_", "the resolver is refused (-ENOTSUP): its helper threads post"},
+    {"timer_wait_counted_before_it_is_visible", "waits on a timer from another thread"},
+    {"timer_fast_paths_after_expiry_on_another_thread", "runs the scheduler on another thread"},
+    {"socket_cancel_reaches_read_not_yet_parked", "cancels from another thread"},
+    {"socket_cancelled_read_keeps_cancelled_status_over_error", "runs the scheduler on another thread"},
+    {"socket_data_arriving_while_read_parks_is_not_lost", "runs the scheduler on another thread"},
+    {"contract_cancel_during_start_does_no_io", "runs the scheduler on another thread"},
+    {"contract_wait_one_huge_timeouts", "posts from another thread"},
 };
 
 static bool skipped_single_threaded(const char *name)

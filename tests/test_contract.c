@@ -1250,9 +1250,15 @@ void contract_cancel_during_start_does_no_io(void **state)
     starter st;
     memset(&st, 0, sizeof st);
     st.sock = p[0];
-    fault_delay("readv", sl_socket_fd(p[0]), 1, 150000); /* after its EAGAIN */
+    fault_delay("readv", sl_socket_fd(p[0]), 1, 400000); /* after its EAGAIN */
+    long readv_calls = fault_calls("readv");
     assert_int_equal(pthread_create(&st.tid, NULL, start_read_main, &st), 0);
-    sleep_ms(40);
+    /* Until the read's speculative readv has returned EAGAIN: the starter
+     * thread now sleeps inside the window. */
+    uint64_t t0 = sl_now_ns();
+    while (fault_calls("readv") == readv_calls && elapsed_ms_since(t0) < 5000)
+        sleep_ms(1);
+    sleep_ms(20); /* counted before the real call: let it return EAGAIN */
     raw_write(p[1], "d", 1); /* the reactor caches the edge */
     sleep_ms(40);
     sl_socket_cancel(p[0]);
