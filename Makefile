@@ -30,9 +30,8 @@
 #
 # Adding a variant: write variants/<name>.h and add <name> to VARIANTS.
 
-VARIANTS := ref no-inline-budget no-private-queue no-sentinel unbounded-inline \
-            gated-stop asio-cascade event-interval send-recv hook-interrupts \
-            timer-fastpath batch-drain single-threaded tuned
+# One line: bench/run.sh and bench/compare read it with sed when run by hand.
+VARIANTS := ref no-inline-budget no-private-queue no-sentinel unbounded-inline gated-stop asio-cascade event-interval send-recv hook-interrupts timer-fastpath batch-drain single-threaded tuned
 # Handlers between reactor polls of event-interval and tuned (Tokio's 61).
 EVENT_INTERVAL ?= 61
 # Fixed-cap budget variants for sweeps: make BUDGET=1,2,4,8,16,64 ...
