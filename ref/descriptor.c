@@ -9,7 +9,8 @@
  * waiting for (read_ready, write_ready: the edge would otherwise be lost,
  * registration being edge-triggered), runs the first completion inline
  * and posts the others.  An EPOLLERR fails every pending operation with
- * SO_ERROR (EIO if that reads 0).
+ * SO_ERROR (if that reads 0, another syscall took the error first: the
+ * operations perform their I/O instead).
  *
  * Work: popping the descriptor counts as consuming one unit.  The first
  * completion's unit (taken when it parked) is that one; the others keep
@@ -208,13 +209,20 @@ void descriptor_run(sl_op *o)
         return;
     }
 
+    /* Defect fixed (upstream 6e759c2, still at 4276bd4): upstream fails
+     * every pending op with EIO when SO_ERROR reads 0.  But SO_ERROR is
+     * consumed by the first syscall that reports it, and the reactor read
+     * EPOLLERR before this run: a read, write or accept that ran between
+     * (on another thread, or a handler queued ahead of this run) took the
+     * error, and the parked ops then got an EIO that the socket never
+     * gave.  Here a stale EPOLLERR is no error: the ops perform their I/O
+     * and report what the socket says (the end of the stream, EPIPE, or
+     * for a connect the error recorded by note_error_for_connect). */
     int err = 0;
     if (ev & EPOLLERR) {
         socklen_t len = sizeof err;
         if (getsockopt(d->fd, SOL_SOCKET, SO_ERROR, &err, &len) < 0)
             err = errno;
-        if (err == 0)
-            err = EIO;
         note_error_for_connect((sl_socket *)d, err);
     }
 

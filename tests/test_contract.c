@@ -1421,3 +1421,71 @@ void contract_late_and_bad_input_lose_nothing(void **state)
     assert_int_equal(atomic_load(&late.done), 0);
     assert_int_equal(atomic_load(&late_destroyed), 1);
 }
+
+/* ---- 11. a stale EPOLLERR whose error was already taken ------------------- */
+
+typedef struct write_starter {
+    sl_op op;
+    sl_socket *sock;
+    struct iovec iov;
+    io_result *r;
+} write_starter;
+
+static void start_write(sl_op *op)
+{
+    write_starter *w = (write_starter *)op;
+    assert_int_equal(sl_socket_async_write(w->sock, &w->iov, 1, on_io, w->r), 0);
+}
+
+/* The peer resets the connection while a read is parked.  A reactor pass
+ * reads EPOLLERR and queues the descriptor behind a handler that was
+ * already queued; that handler starts a write, which runs at once (the
+ * writable edge is cached) and takes the pending ECONNRESET.  The
+ * descriptor's run then finds SO_ERROR == 0.  Upstream (6e759c2, still at
+ * 4276bd4) turns that into EIO for every parked op; the read must instead
+ * report what the socket says: the end of the stream, or the reset.
+ * Found by `make stress` (the no-private-queue build, 1 run in about 10
+ * under load: an echo read and a connect completed with EIO). */
+void contract_stale_error_edge_is_not_eio(void **state)
+{
+    (void)state;
+    int port;
+    int lfd = raw_listener(4, &port);
+    struct sockaddr_in a;
+    loopback(&a, port);
+    int cfd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    assert_int_equal(connect(cfd, (struct sockaddr *)&a, sizeof a), 0);
+    int sfd = accept(lfd, NULL, NULL);
+    assert_true(sfd >= 0);
+    close(lfd);
+    sl_scheduler *s = new_sched();
+    sl_socket *sock;
+    assert_int_equal(sl_socket_adopt(s, sfd, &sock), 0);
+    sl_work_started(s);
+    sl_wait_one(s, 20000); /* the registration edge: writable is cached */
+    char rbuf[8], wbuf[4] = "abc";
+    struct iovec riov = {rbuf, sizeof rbuf};
+    io_result rr = {0}, wr = {0};
+    assert_int_equal(sl_socket_async_read(sock, &riov, 1, on_io, &rr), 0);
+    sl_wait_one(s, 20000); /* the read parks; the sentinel is queued last */
+    assert_int_equal(atomic_load(&rr.done), 0);
+    struct linger lg = {1, 0};
+    assert_int_equal(setsockopt(cfd, SOL_SOCKET, SO_LINGER, &lg, sizeof lg), 0);
+    close(cfd); /* RST: EPOLLERR, SO_ERROR = ECONNRESET */
+    sleep_ms(20);
+    write_starter w = {.sock = sock, .iov = {wbuf, sizeof wbuf}, .r = &wr};
+    sl_op_init(&w.op, start_write, NULL);
+    sl_post(s, &w.op); /* queued behind the sentinel, ahead of the pass's output */
+    poll_until(s, &rr.done, 1000);
+    poll_until(s, &wr.done, 1000);
+    assert_int_equal(atomic_load(&wr.done), 1);
+    assert_true(wr.status < 0);
+    assert_int_equal(atomic_load(&rr.done), 1);
+    if (rr.status != SL_EOF && rr.status != -ECONNRESET)
+        fail_msg("the parked read completed with %d, not the end of the stream (%d) or "
+                 "the reset (%d); the write had %d",
+                 rr.status, SL_EOF, -ECONNRESET, wr.status);
+    sl_work_finished(s);
+    sl_socket_close(sock);
+    sl_scheduler_destroy(s);
+}
