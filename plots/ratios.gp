@@ -13,8 +13,18 @@ set link y2
 set ytics nomirror noenhanced scale 0 font ",10"
 set y2tics noenhanced scale 0 font ",10"
 set logscale x
-set xrange [real(word(ARG5, 2)) : real(word(ARG5, 3))]
+xlo = real(word(ARG5, 2)); xhi = real(word(ARG5, 3))
+set xrange [xlo : xhi]
 set format x "%g"
+# Decade tics leave a range under two decades with "1" alone: label the
+# ratios a reader looks for instead (tics outside the range are dropped).
+if (xhi / xlo <= 4) {
+    set xtics ("0.5" 0.5, "0.67" 0.667, "0.8" 0.8, "0.9" 0.9, "1" 1, "1.1" 1.1, \
+               "1.25" 1.25, "1.5" 1.5, "2" 2)
+} else { if (xhi / xlo <= 100) {
+    set xtics ("0.1" 0.1, "0.2" 0.2, "0.5" 0.5, "0.8" 0.8, "1" 1, "1.25" 1.25, "2" 2, \
+               "5" 5, "10" 10)
+} }
 set grid xtics noytics lc rgb "#dddddd"
 set title ARG3 noenhanced
 set xlabel ARG4 noenhanced
