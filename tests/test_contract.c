@@ -94,6 +94,20 @@ static int raw_listener(int backlog, int *port)
     return fd;
 }
 
+/* A connected loopback TCP pair of raw blocking sockets: client, server. */
+static void raw_tcp_pair(int *cfd, int *sfd)
+{
+    int port;
+    int lfd = raw_listener(4, &port);
+    struct sockaddr_in a;
+    loopback(&a, port);
+    *cfd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    assert_int_equal(connect(*cfd, (struct sockaddr *)&a, sizeof a), 0);
+    *sfd = accept(lfd, NULL, NULL);
+    assert_true(*sfd >= 0);
+    close(lfd);
+}
+
 /* A loopback port nothing listens on. */
 static int closed_port(void)
 {
@@ -844,15 +858,8 @@ void contract_close_during_descriptor_run_spares_new_socket(void **state)
     SKIP_ON_URING("a uring socket has no descriptor run: a CQE names its op, not the fd");
     if (!HAVE_STATS())
         skip(); /* the race window hook exists in stats builds only */
-    int port;
-    int lfd = raw_listener(4, &port);
-    struct sockaddr_in a;
-    loopback(&a, port);
-    int cfd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    assert_int_equal(connect(cfd, (struct sockaddr *)&a, sizeof a), 0);
-    int sfd = accept(lfd, NULL, NULL);
-    assert_true(sfd >= 0);
-    close(lfd);
+    int cfd, sfd;
+    raw_tcp_pair(&cfd, &sfd);
 
     sl_scheduler *s = new_sched();
     sl_socket *victim;
@@ -1449,15 +1456,8 @@ static void start_write(sl_op *op)
 void contract_stale_error_edge_is_not_eio(void **state)
 {
     (void)state;
-    int port;
-    int lfd = raw_listener(4, &port);
-    struct sockaddr_in a;
-    loopback(&a, port);
-    int cfd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    assert_int_equal(connect(cfd, (struct sockaddr *)&a, sizeof a), 0);
-    int sfd = accept(lfd, NULL, NULL);
-    assert_true(sfd >= 0);
-    close(lfd);
+    int cfd, sfd;
+    raw_tcp_pair(&cfd, &sfd);
     sl_scheduler *s = new_sched();
     sl_socket *sock;
     assert_int_equal(sl_socket_adopt(s, sfd, &sock), 0);
