@@ -17,6 +17,8 @@
 #                   A/A control, ratio with its interval, verdict, counters
 #   make compare-runs OLD=results/<ts> NEW=results/<ts>
 #                   verdicts of two bench runs side by side: agreement, flips
+#   make instructions [VARIANT=a,b] [REV=<git rev>]
+#                   instructions per handler (callgrind), beside REV's
 #   make plots      redraw the figures of results/latest
 #   make trace      record an LTTng trace of a workload (trace/README.md)
 #   make help       this list
@@ -57,7 +59,7 @@ Q := @
 all: $(foreach v,$(ALL_VARIANTS),build/$(v)/libschedlab.a)
 
 help:
-	@sed -n '3,31p' Makefile | sed 's/^# \{0,1\}//'
+	@sed -n '3,33p' Makefile | sed 's/^# \{0,1\}//'
 
 # ---- per-build flags ---------------------------------------------------
 

@@ -111,3 +111,10 @@ plots:
 hypotheses: deps-bench
 	$(Q)bench/hypotheses.sh results/hypotheses.md
 	$(Q)bench/tuned.sh results/tuned.md
+
+# Instructions per handler (callgrind), which load does not move: the
+# builds of VARIANT (default ref), and with REV= the same at that revision.
+#   make instructions VARIANT=ref,no-private-queue REV=27694d2
+.PHONY: instructions
+instructions:
+	$(Q)bench/instructions.sh $(if $(REV),-r '$(REV)') $(subst $(comma), ,$(VARIANT))
