@@ -257,6 +257,9 @@ void timer_service_shutdown(sl_scheduler *s);
 int socket_service_create(sl_scheduler *s);
 void socket_service_shutdown(sl_scheduler *s);
 void socket_service_destroy(sl_scheduler *s);
+/* The backend's socket object for a non-blocking descriptor (ref/socket.c,
+ * uring/socket.c): 0, or a negative errno with `fd` left open. */
+int socket_create(sl_scheduler *s, int fd, sl_socket **out);
 int signal_service_create(sl_scheduler *s);
 void signal_service_shutdown(sl_scheduler *s);
 void signal_service_destroy(sl_scheduler *s);

@@ -240,7 +240,6 @@ static void op_cqe(uring_op *u, int res, unsigned flags, sl_op_queue *local)
 
 /* ---- completion --------------------------------------------------------------- */
 
-static int socket_create(sl_scheduler *s, int fd, sl_socket **out);
 
 /* Upstream: do_handler of each op (uring_set_result / decode_io_result). */
 void io_op_complete(sl_op *o)
@@ -310,7 +309,7 @@ static void op_setup(sock_op *op, sl_socket *sock, int kind,
     atomic_init(&op->busy, false);
 }
 
-static int socket_create(sl_scheduler *s, int fd, sl_socket **out)
+int socket_create(sl_scheduler *s, int fd, sl_socket **out)
 {
     socket_service *svc = s->sockets;
     pthread_mutex_lock(&svc->mutex);
@@ -345,93 +344,9 @@ static int socket_create(sl_scheduler *s, int fd, sl_socket **out)
     return 0;
 }
 
-int sl_socket_open(sl_scheduler *s, int family, int type, int protocol, sl_socket **out)
-{
-    *out = NULL;
-    if (type != SOCK_STREAM)
-        return -EINVAL;
-    int fd = socket(family, type | SOCK_NONBLOCK | SOCK_CLOEXEC, protocol);
-    if (fd < 0)
-        return -errno;
-    if (family == AF_INET6) {
-        int one = 1;
-        setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one);
-    }
-    int r = socket_create(s, fd, out);
-    if (r < 0)
-        close(fd);
-    return r;
-}
-
-int sl_socket_adopt(sl_scheduler *s, int fd, sl_socket **out)
-{
-    *out = NULL;
-    int type;
-    socklen_t len = sizeof type;
-    if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len) < 0)
-        return -errno;
-    if (type != SOCK_STREAM)
-        return -EINVAL;
-    int flags = fcntl(fd, F_GETFL);
-    if (flags < 0 || fcntl(fd, F_SETFL, flags | O_NONBLOCK) < 0)
-        return -errno;
-    return socket_create(s, fd, out);
-}
-
-int sl_socket_pair(sl_scheduler *s, sl_socket *out[2])
-{
-    int fds[2];
-    out[0] = out[1] = NULL;
-    if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, fds) < 0)
-        return -errno;
-    int r = socket_create(s, fds[0], &out[0]);
-    if (r < 0) {
-        close(fds[0]);
-        close(fds[1]);
-        return r;
-    }
-    r = socket_create(s, fds[1], &out[1]);
-    if (r < 0) {
-        sl_socket_close(out[0]);
-        out[0] = NULL;
-        close(fds[1]);
-    }
-    return r;
-}
-
 int sl_socket_fd(const sl_socket *sock)
 {
     return sock->fd;
-}
-
-int sl_socket_bind(sl_socket *sock, const struct sockaddr *addr, socklen_t len)
-{
-    return bind(sock->fd, addr, len) < 0 ? -errno : 0;
-}
-
-int sl_socket_listen(sl_socket *sock, int backlog)
-{
-    return listen(sock->fd, backlog) < 0 ? -errno : 0;
-}
-
-int sl_socket_local_address(sl_socket *sock, struct sockaddr_storage *addr,
-                            socklen_t *len)
-{
-    *len = sizeof *addr;
-    return getsockname(sock->fd, (struct sockaddr *)addr, len) < 0 ? -errno : 0;
-}
-
-int sl_socket_set_option(sl_socket *sock, int level, int name, const void *value,
-                         socklen_t len)
-{
-    return setsockopt(sock->fd, level, name, value, len) < 0 ? -errno : 0;
-}
-
-int sl_socket_shutdown(sl_socket *sock, int how)
-{
-    if (how != SHUT_RD && how != SHUT_WR && how != SHUT_RDWR)
-        return -EINVAL;
-    return shutdown(sock->fd, how) < 0 ? -errno : 0;
 }
 
 /* ---- initiation ---------------------------------------------------------------- */
