@@ -110,10 +110,10 @@ $(foreach k,$(KINDS),$(eval $(call build_rules,$(k))))
 # ---- the io_uring backend (uring/) ----------------------------------------
 # A second subject beside the epoll reference, as Redis keeps its polling
 # backends side by side: its own scheduler and sockets (uring/*.c), ref's
-# backend-independent files (timers, signals, resolver, socket_api.c), the
-# same schedlab.h.  Builds: uring, uring-stats, uring-trace, uring-asan, uring-tsan.
+# backend-independent files (timers, signals, resolver, socket_api.c,
+# stats.c), the same schedlab.h.  Builds: uring, uring-stats, uring-trace, uring-asan, uring-tsan.
 URING_OWN := $(sort $(wildcard uring/*.c))
-URING_SHARED := ref/timer.c ref/signal.c ref/resolver.c ref/socket_api.c
+URING_SHARED := ref/timer.c ref/signal.c ref/resolver.c ref/socket_api.c ref/stats.c
 URING_KINDS := uring uring-stats uring-trace uring-asan uring-tsan
 # liburing's objects go into each uring libschedlab.a, so every program of
 # the kit (suite, stress, bench, trace workloads) links it unchanged.

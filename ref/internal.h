@@ -257,6 +257,9 @@ void timer_service_shutdown(sl_scheduler *s);
 int socket_service_create(sl_scheduler *s);
 void socket_service_shutdown(sl_scheduler *s);
 void socket_service_destroy(sl_scheduler *s);
+/* Copies the counters both backends keep into `out` (stats.c; nothing in
+ * timed builds). */
+void stats_read_common(sl_scheduler *s, sl_stats *out);
 /* The backend's socket object for a non-blocking descriptor (ref/socket.c,
  * uring/socket.c): 0, or a negative errno with `fd` left open. */
 int socket_create(sl_scheduler *s, int fd, sl_socket **out);

@@ -997,59 +997,19 @@ void sl_scheduler_destroy(sl_scheduler *s)
 
 /* ---- stats ------------------------------------------------------------------- */
 
-int sl_stats_enabled(void)
-{
-#ifdef SL_STATS
-    return 1;
-#else
-    return 0;
-#endif
-}
-
-/* The epoll names keep their meaning where one exists: epoll_wait_blocking
- * and _zero count the leader's kernel waits and the non-waiting pumps,
- * reactor_runs the leader passes, eventfd_writes the wake-ups. */
+/* sl_stats_enabled and the race-window hook (which the io_uring scheduler
+ * names no window for yet): ref/stats.c.  The epoll names keep their
+ * meaning where one exists: epoll_wait_blocking and _zero count the
+ * leader's kernel waits and the non-waiting pumps, reactor_runs the leader
+ * passes, eventfd_writes the wake-ups. */
 void sl_stats_read(sl_scheduler *s, sl_stats *out)
 {
     memset(out, 0, sizeof *out);
+    stats_read_common(s, out);
 #ifdef SL_STATS
-#define SL_COPY(f) out->f = atomic_load_explicit(&s->stats.f, memory_order_relaxed)
-    SL_COPY(mutex_locks);
-    SL_COPY(post_private);
-    SL_COPY(post_shared);
-    SL_COPY(cond_notify_one);
-    SL_COPY(cond_notify_all);
-    SL_COPY(cond_waits);
-    SL_COPY(eventfd_writes);
-    SL_COPY(eventfd_skipped);
-    SL_COPY(epoll_wait_blocking);
-    SL_COPY(epoll_wait_zero);
-    SL_COPY(timerfd_settime);
-    SL_COPY(reactor_runs);
-    SL_COPY(handlers_run);
-    SL_COPY(inline_completions);
-    SL_COPY(inline_posted);
-#undef SL_COPY
     out->uring_submits = atomic_load(&U(s)->ustats.submits);
     out->uring_enters = atomic_load(&U(s)->ustats.enters);
     out->uring_cqes = atomic_load(&U(s)->ustats.cqes);
-#else
-    (void)s;
-#endif
-}
-
-/* The io_uring scheduler names no race window yet; the hook is kept for
- * the API (stats builds), as in ref. */
-#ifdef SL_STATS
-_Atomic(sl_race_hook_fn) sl_race_window_hook;
-#endif
-
-void sl_set_race_window_hook(void (*hook)(const char *site, const void *obj))
-{
-#ifdef SL_STATS
-    atomic_store_explicit(&sl_race_window_hook, hook, memory_order_release);
-#else
-    (void)hook;
 #endif
 }
 
