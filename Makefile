@@ -78,13 +78,16 @@ endef
 define kind_flags
 $(if $(filter %-stats,$(1)),-DSL_STATS,)$(if $(filter %-trace,$(1)),-DSL_TRACE,)$(if $(filter %-asan,$(1)),-DSL_STATS -O1 -fsanitize=address$(comma)undefined -fno-omit-frame-pointer -fno-sanitize-recover=all,)$(if $(filter %-tsan,$(1)),-DSL_STATS -O1 -fsanitize=thread,)
 endef
+# The variant files a build compiles (its objects depend on these alone,
+# so editing one variant rebuilds only its builds); tuned includes three.
+variant_headers = $(foreach v,$(patsubst %-aa,%,$(1)),$(if $(filter ref uring,$(v)),,$(if $(filter budget-%,$(v)),variants/fixed-budget.h,variants/$(v).h $(if $(filter tuned,$(v)),variants/event-interval.h variants/send-recv.h variants/gated-stop.h))))
 build_cflags = $(CFLAGS_BASE) $(OPT) $(call variant_flags,$(call variant_of,$(1))) $(call kind_flags,$(1))
 build_ldflags = $(if $(filter %-asan,$(1)),-fsanitize=address$(comma)undefined,)$(if $(filter %-tsan,$(1)),-fsanitize=thread,)$(if $(filter %-trace,$(1)),-llttng-ust -ldl,)
 
 # ---- library and test binary of one build -------------------------------
 
 define build_rules
-build/$(1)/%.o: ref/%.c ref/*.h variants/*.h | build/$(1)/.dir
+build/$(1)/%.o: ref/%.c ref/*.h $(call variant_headers,$(call variant_of,$(1))) | build/$(1)/.dir
 	@echo "  CC      $(1)/$$*.o"
 	$(Q)$(CC) $(call build_cflags,$(1)) -c $$< -o $$@
 
