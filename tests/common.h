@@ -64,15 +64,23 @@ typedef struct finish_op {
 void finish_op_init(finish_op *f, sl_scheduler *s);
 
 /* Runs sl_run(s) on a new thread; join_run_thread fails the test if the
- * thread has not returned within `ms`. */
+ * thread has not returned within `ms`, else sets `result` (the handlers
+ * sl_run ran).  run_thread_returned says whether it has returned
+ * yet.  The thread reports to a slot of util.c, never to this struct, and
+ * a thread a failed test left running is stopped and joined by the test's
+ * teardown (reap_run_threads), so it cannot run into the next test. */
 typedef struct run_thread {
     pthread_t tid;
     sl_scheduler *s;
-    atomic_bool done;
     size_t result;
+    int slot;
 } run_thread;
 void start_run_thread(run_thread *t, sl_scheduler *s);
 void join_run_thread(run_thread *t, int ms);
+bool run_thread_returned(const run_thread *t);
+/* The teardown of every test: sl_stop and join each run thread still
+ * registered.  Returns 0, or -1 (with a message) when one did not stop. */
+int reap_run_threads(void);
 void sleep_ms(int ms);
 
 /* Fault injection (fault.c): make the nth next call (1 = next) of a

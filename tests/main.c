@@ -28,9 +28,17 @@ static void watch_begin(const char *name)
     atomic_store(&current_test, name);
 }
 
+/* The teardown of every test: a test that failed with a run thread still
+ * in sl_run would leave it running into the next test; it is stopped and
+ * joined here, and if it cannot be, the suite stops rather than report
+ * results a stray thread may have changed. */
 static int watch_end(void **state)
 {
     (void)state;
+    if (reap_run_threads() != 0) {
+        fflush(stdout);
+        _exit(1);
+    }
     atomic_store(&current_test, NULL);
     return 0;
 }

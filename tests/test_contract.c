@@ -429,7 +429,9 @@ void contract_work_posted_from_run_one_is_handed_on(void **state)
 }
 
 typedef struct delayed_runner {
-    run_thread rt;
+    sl_scheduler *s;
+    atomic_bool done;
+    size_t result;
     int delay_ms;
     pthread_t tid;
 } delayed_runner;
@@ -438,8 +440,8 @@ static void *delayed_run_main(void *arg)
 {
     delayed_runner *d = arg;
     sleep_ms(d->delay_ms);
-    d->rt.result = sl_run(d->rt.s);
-    atomic_store(&d->rt.done, true);
+    d->result = sl_run(d->s);
+    atomic_store(&d->done, true);
     return NULL;
 }
 
@@ -460,8 +462,8 @@ void contract_sentinel_handed_on_after_timed_reactor_pass(void **state)
     assert_int_equal(sl_timer_wait(&t, &r.w), 0);
     delayed_runner b;
     memset(&b, 0, sizeof b);
-    b.rt.s = s;
-    atomic_init(&b.rt.done, false);
+    b.s = s;
+    atomic_init(&b.done, false);
     b.delay_ms = 15;
     assert_int_equal(pthread_create(&b.tid, NULL, delayed_run_main, &b), 0);
     size_t n = sl_wait_one(s, 60000);
@@ -478,9 +480,9 @@ void contract_sentinel_handed_on_after_timed_reactor_pass(void **state)
     assert_int_equal(n, 0);
     assert_true(elapsed_ms_since(start) >= 59);
     uint64_t wait_start = sl_now_ns();
-    while (!atomic_load(&b.rt.done) && elapsed_ms_since(wait_start) < 1000)
+    while (!atomic_load(&b.done) && elapsed_ms_since(wait_start) < 1000)
         sleep_ms(2);
-    if (!atomic_load(&b.rt.done)) {
+    if (!atomic_load(&b.done)) {
         sl_timer_cancel(&t); /* a cross-thread post: wakes B, so it can exit */
         pthread_join(b.tid, NULL);
         fail_msg("timer due at 250 ms not served: the sentinel was left queued");

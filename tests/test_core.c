@@ -198,7 +198,7 @@ void core_stop_wakes_condvar_waiter_and_reactor(void **state)
         sleep_ms(50);
     }
     for (int i = 0; i < THREADS; ++i)
-        assert_false(atomic_load(&t[i].done));
+        assert_false(run_thread_returned(&t[i]));
     sl_stop(s);
     for (int i = 0; i < THREADS; ++i)
         join_run_thread(&t[i], 2000);
@@ -215,7 +215,7 @@ void core_stop_wakes_thread_blocked_in_reactor(void **state)
     run_thread a;
     start_run_thread(&a, s);
     sleep_ms(30);
-    assert_false(atomic_load(&a.done));
+    assert_false(run_thread_returned(&a));
     sl_stop(s);
     join_run_thread(&a, 5000);
     assert_int_equal(a.result, 0);
@@ -471,7 +471,7 @@ void core_work_started_keeps_run_alive(void **state)
     run_thread a;
     start_run_thread(&a, s);
     sleep_ms(50);
-    assert_false(atomic_load(&a.done));
+    assert_false(run_thread_returned(&a));
     sl_work_finished(s); /* last unit: stops and wakes the reactor */
     join_run_thread(&a, 5000);
     assert_int_equal(a.result, 0);

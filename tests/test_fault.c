@@ -275,7 +275,7 @@ void fault_new_socket_ready_before_registration_keeps_work(void **state)
     fault_clear();
     assert_int_equal(r, 0);
     sleep_ms(50);
-    bool returned = atomic_load(&a.done);
+    bool returned = run_thread_returned(&a);
     if (!returned)
         sl_work_finished(s); /* the test's unit: now run may return */
     join_run_thread(&a, 5000);
@@ -739,7 +739,7 @@ void fault_epoll_wait_real_eintr_while_blocked(void **state)
         sleep_ms(10);
     }
     assert_true(fault_calls("epoll_wait") - calls >= 5);
-    assert_false(atomic_load(&a.done));
+    assert_false(run_thread_returned(&a));
     finish_op f;
     finish_op_init(&f, s);
     sl_post(s, &f.op);

@@ -700,9 +700,9 @@ void socket_data_arriving_while_read_parks_is_not_lost(void **state)
     fault_clear();
     sl_work_finished(s); /* run returns once the read has completed */
     uint64_t t0 = sl_now_ns();
-    while (!atomic_load(&r.done) && elapsed_ms_since(t0) < 2000)
+    while (!run_thread_returned(&r) && elapsed_ms_since(t0) < 2000)
         sleep_ms(1);
-    if (!atomic_load(&r.done)) {
+    if (!run_thread_returned(&r)) {
         sl_socket_close(pair[0]); /* let run return: the read completes cancelled */
         join_run_thread(&r, 5000);
         fail_msg("data that arrived while the read parked was lost");

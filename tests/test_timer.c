@@ -259,7 +259,7 @@ void timer_wait_counted_before_it_is_visible(void **state)
         sleep_ms(1);
     assert_int_equal(atomic_load(&w.fired), 1);
     sleep_ms(10);
-    assert_false(atomic_load(&r.done));
+    assert_false(run_thread_returned(&r));
     assert_false(sl_stopped(s));
     sl_work_finished(s);
     join_run_thread(&r, 5000);

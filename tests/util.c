@@ -93,29 +93,81 @@ void count_op_init(count_op *c, int id, int *log, atomic_int *log_n)
     c->log_n = log_n;
 }
 
+/* The run threads started and not yet joined.  A test that fails leaves
+ * by cmocka's longjmp, its frame (and the run_thread in it) gone: the
+ * thread writes only to its slot here. */
+enum { MAX_RUN_THREADS = 32 };
+static struct run_slot {
+    pthread_t tid;
+    sl_scheduler *s;
+    atomic_bool used, done;
+    size_t result;
+} run_slots[MAX_RUN_THREADS];
+
 static void *run_thread_main(void *arg)
 {
-    run_thread *t = arg;
-    t->result = sl_run(t->s);
-    atomic_store(&t->done, true);
+    struct run_slot *slot = arg;
+    slot->result = sl_run(slot->s);
+    atomic_store(&slot->done, true);
     return NULL;
 }
 
 void start_run_thread(run_thread *t, sl_scheduler *s)
 {
+    int i = 0;
+    while (i < MAX_RUN_THREADS && atomic_load(&run_slots[i].used))
+        ++i;
+    assert_true(i < MAX_RUN_THREADS);
+    struct run_slot *slot = &run_slots[i];
+    slot->s = s;
+    slot->result = 0;
+    atomic_store(&slot->done, false);
+    atomic_store(&slot->used, true);
     t->s = s;
-    atomic_init(&t->done, false);
+    t->slot = i;
     t->result = 0;
-    assert_int_equal(pthread_create(&t->tid, NULL, run_thread_main, t), 0);
+    assert_int_equal(pthread_create(&slot->tid, NULL, run_thread_main, slot), 0);
+    t->tid = slot->tid;
+}
+
+bool run_thread_returned(const run_thread *t)
+{
+    return atomic_load(&run_slots[t->slot].done);
 }
 
 void join_run_thread(run_thread *t, int ms)
 {
+    struct run_slot *slot = &run_slots[t->slot];
     uint64_t start = sl_now_ns();
-    while (!atomic_load(&t->done)) {
+    while (!atomic_load(&slot->done)) {
         if (elapsed_ms_since(start) > (uint64_t)ms)
             fail_msg("a thread in sl_run did not return within %d ms", ms);
         sleep_ms(1);
     }
-    pthread_join(t->tid, NULL);
+    pthread_join(slot->tid, NULL);
+    t->result = slot->result;
+    atomic_store(&slot->used, false);
+}
+
+int reap_run_threads(void)
+{
+    int rc = 0;
+    for (int i = 0; i < MAX_RUN_THREADS; ++i) {
+        struct run_slot *slot = &run_slots[i];
+        if (!atomic_load(&slot->used))
+            continue;
+        sl_stop(slot->s);
+        uint64_t start = sl_now_ns();
+        while (!atomic_load(&slot->done) && elapsed_ms_since(start) < 5000)
+            sleep_ms(1);
+        if (!atomic_load(&slot->done)) {
+            fprintf(stderr, "schedlab: a run thread of the failed test did not stop "
+                            "within 5 s of sl_stop; the suite stops here\n");
+            rc = -1;
+            continue;
+        }
+        pthread_join(slot->tid, NULL);
+        atomic_store(&slot->used, false);
+    }
+    return rc;
 }
