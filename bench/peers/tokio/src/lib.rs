@@ -40,7 +40,10 @@
 //!       spawn_many_remote_busy1, with the kit's batch and limit.
 //!   post_concurrent: N tasks on N workers, each spawning 10 000 tasks (from
 //!       a worker: its local queue) and yielding until they have run, over
-//!       and over.  Op: a task run.
+//!       and over.  Op: a task run.  Not the kit's shape: its N threads post
+//!       from outside the loop and then poll (every post shared); Tokio has
+//!       no poll from a foreign thread, so its posts are all local, the
+//!       cheaper path, and its figure is an upper bound for that workload.
 //!   post_cross_thread: a producer thread spawns one task at a time through
 //!       a `Handle` while the runtime runs them; at most 65 536 wait.  Op: a
 //!       task run.
