@@ -834,7 +834,16 @@ void socket_200_sockets_driven_by_2_threads(void **state)
     enum { PAIRS = 100 };
     sl_scheduler *s = new_sched();
     static echo_pair pairs[PAIRS];
-    long rounds = test_scale(200);
+    /* At least 20 rounds (8000 handlers) under the sanitizers' scaling:
+     * fewer finish within one time slice of a loaded machine. */
+    long rounds = test_scale(200) < 20 ? 20 : test_scale(200);
+    /* The second thread waits in the scheduler before any work exists, so
+     * its share does not depend on when the OS first runs it; a posted op
+     * drops the guard that kept it there. */
+    sl_work_started(s);
+    run_thread t2;
+    start_run_thread(&t2, s);
+    sleep_ms(20);
     for (int i = 0; i < PAIRS; ++i) {
         sl_socket *p[2];
         memset(&pairs[i], 0, sizeof pairs[i]);
@@ -846,13 +855,16 @@ void socket_200_sockets_driven_by_2_threads(void **state)
         assert_int_equal(sl_socket_async_read(p[1], &r, 1, ep_b_read, &pairs[i]), 0);
         ep_send(&pairs[i]);
     }
-    run_thread t2;
-    start_run_thread(&t2, s);
+    finish_op guard;
+    finish_op_init(&guard, s);
+    sl_post(s, &guard.op);
     size_t mine = sl_run(s);
     join_run_thread(&t2, 60000);
-    /* Both threads did a share of the work, not one of them all of it. */
-    size_t all = mine + t2.result;
-    if (mine < all / 100 || t2.result < all / 100)
+    /* Both threads took part: neither was left asleep while the other ran
+     * everything.  How the work splits is the OS's as much as the
+     * scheduler's (2 loaded cores gave 41 of 8100 to one thread under
+     * ASan), so no share is asserted beyond a handler each. */
+    if (mine == 0 || t2.result == 0)
         fail_msg("handlers per thread: %zu and %zu", mine, t2.result);
     for (int i = 0; i < PAIRS; ++i) {
         assert_int_equal(atomic_load(&pairs[i].errors), 0);
