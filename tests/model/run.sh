@@ -107,7 +107,8 @@ summarize_trail() {
 
 # run_check NAME EXPECT PROPERTY "SPIN_DEFINES" "what it shows"
 #   EXPECT   holds | cycle (an acceptance cycle) | deadlock (invalid end state)
-#            | assertion (an assertion violated)
+#            | assertion (an assertion violated) | refused (the model's #error
+#            turns these settings down: spin -a fails on it)
 #   PROPERTY safety | all_run | timer_served
 # Prints the check's line (PASS or FAIL first) and, for a counterexample,
 # a summary of its trail.
@@ -117,7 +118,17 @@ run_check() {
 
     out="$dir/pan.out"
     if ! (cd "$dir" && spin $defs -a wake.pml >spin.out 2>&1); then
-        printf 'FAIL  %-30s spin -a failed (%s/spin.out)\n' "$name" "$dir"
+        if [ "$expect" = refused ] && grep -q '#error' "$dir/spin.out"; then
+            printf 'PASS  %-30s %-12s expected %-9s got %-9s %s: %s\n' "$name" "$prop" \
+                "$expect" refused "$what" "$(grep -o '#error.*' "$dir/spin.out" | head -1)"
+        else
+            printf 'FAIL  %-30s spin -a failed (%s/spin.out)\n' "$name" "$dir"
+        fi
+        return
+    fi
+    if [ "$expect" = refused ]; then
+        printf 'FAIL  %-30s %-12s expected %-9s got %-9s %s\n' "$name" "$prop" \
+            "$expect" accepted "$what"
         return
     fi
     if [ "$prop" = safety ]; then
@@ -298,6 +309,48 @@ check event-interval-live-nw2   holds     all_run  "-DNW=2 -DEVENT_INTERVAL -DNE
 check event-interval-storm-nw1  holds     timer_served "-DSTORM -DEVENT_INTERVAL -DNW=1" "event interval storm: the timer still served"
 check event-interval-storm-nw2  holds     timer_served "-DSTORM -DEVENT_INTERVAL -DNW=2" "event interval storm: the timer still served"
 check event-interval-unbounded-storm-nw1 cycle timer_served "-DSTORM -DEVENT_INTERVAL -DEI_N=256 -DNW=1" "an unbounded interval starves the timer (the switch bites)"
+
+# ---- batch-drain (variants/batch-drain.h): a thread that pops a handler
+# takes BATCH - 1 more (2 in all), runs them without the lock, and puts
+# back what is left when it returns or sees a stop.  The one-shot calls take
+# a batch and put it all back.  It loses work conservation by design (a
+# handler that waits for one batched behind it), which wc shows.
+check batch-drain-safety-nw1    holds     safety   "-DBATCH_DRAIN -DNW=1"           "batch-drain, 1 worker"
+check batch-drain-safety-nw2    holds     safety   "-DBATCH_DRAIN -DNW=2 -DNCHILD=1" "batch-drain, 2 workers"
+check batch-drain-live-nw1      holds     all_run  "-DBATCH_DRAIN -DNW=1"           "batch-drain, 1 worker"
+check batch-drain-live-nw2      holds     all_run  "-DBATCH_DRAIN -DNW=2 -DNEXT=2 -DNCHILD=0" "batch-drain, 2 workers, 2 posts"
+check batch-drain-run_one-safety holds    safety   "-DBATCH_DRAIN -DNW=2 -DMODE1=MODE_RUN_ONE -DNCHILD=1" "batch-drain, run_one beside run"
+check batch-drain-wait_one-safety holds   safety   "-DBATCH_DRAIN -DNW=2 -DMODE1=MODE_WAIT_ONE -DNCHILD=1" "batch-drain, wait_one beside run"
+check batch-drain-poll-safety   holds     safety   "-DBATCH_DRAIN -DNW=2 -DMODE1=MODE_POLL -DNCHILD=1" "batch-drain, poll beside run"
+check batch-drain-poll_one-safety holds   safety   "-DBATCH_DRAIN -DNW=2 -DMODE1=MODE_POLL_ONE -DNCHILD=1" "batch-drain, poll_one beside run"
+check batch-drain-run_one-live  holds     all_run  "-DBATCH_DRAIN -DNW=2 -DMODE1=MODE_RUN_ONE -DNEXT=2 -DNCHILD=0" "batch-drain, run_one beside run"
+check batch-drain-wait_one-live  holds     all_run  "-DBATCH_DRAIN -DNW=2 -DMODE1=MODE_WAIT_ONE -DNEXT=2 -DNCHILD=0" "batch-drain, wait_one beside run"
+check batch-drain-poll-live      holds     all_run  "-DBATCH_DRAIN -DNW=2 -DMODE1=MODE_POLL -DNEXT=2 -DNCHILD=0" "batch-drain, poll beside run"
+check batch-drain-poll_one-live  holds     all_run  "-DBATCH_DRAIN -DNW=2 -DMODE1=MODE_POLL_ONE -DNEXT=2 -DNCHILD=0" "batch-drain, poll_one beside run"
+check batch-drain-rearm-nw2     holds     safety   "-DBATCH_DRAIN -DNW=2 -DNTIMER=2 -DREARM=1 -DNEXT=0" "batch-drain, 2 timers re-armed"
+check batch-drain-arm-live-nw2  holds     all_run  "-DBATCH_DRAIN -DNW=2 -DTIMER_ARM -DNEXT=0" "batch-drain, timer armed from outside"
+check batch-drain-storm-nw1     holds     timer_served "-DSTORM -DBATCH_DRAIN -DNW=1" "batch-drain storm: the timer still served"
+check batch-drain-storm-nw2     holds     timer_served "-DSTORM -DBATCH_DRAIN -DNW=2" "batch-drain storm: the timer still served"
+check batch-drain-wc-nw2        deadlock  safety   "-DBATCH_DRAIN -DNW=2 -DWC"      "batch-drain loses work conservation (by design)"
+check bug-batch-kept            assertion safety   "-DBATCH_DRAIN -DNW=2 -DMODE1=MODE_RUN_ONE -DBUG_BATCH_KEPT" "batch not put back at exit"
+check bug-batch-past-sentinel   assertion safety   "-DBATCH_DRAIN -DNW=1 -DBUG_BATCH_PAST_SENTINEL" "a batch that takes the sentinel"
+
+# ---- single-threaded (variants/single-threaded.h): no scheduler mutex; one
+# worker, no outside thread (the posts are made before the run), and the
+# worker calls again until the scheduler stops (AGAIN), in every mode, with
+# posts from handlers and two timers re-armed from their handlers.
+for m in run run_one wait_one poll poll_one; do
+    M=MODE_$(echo "$m" | tr a-z A-Z)
+    check single-$m-safety      holds     safety   "-DSINGLE_THREADED -DNW=1 -DAGAIN -DMODE1=$M -DNTIMER=2 -DREARM=1" "single-threaded, $m again and again"
+    check single-$m-live        holds     all_run  "-DSINGLE_THREADED -DNW=1 -DAGAIN -DMODE1=$M -DNTIMER=2 -DREARM=1" "single-threaded, $m again and again"
+done
+check single-storm              holds     timer_served "-DSINGLE_THREADED -DNW=1 -DSTORM" "single-threaded storm: the timer still served"
+check single-batch-drain        holds     safety   "-DSINGLE_THREADED -DNW=1 -DAGAIN -DBATCH_DRAIN -DNTIMER=2 -DREARM=1" "single-threaded with batch-drain"
+check single-refuses-nw2        refused   safety   "-DSINGLE_THREADED -DNW=2"       "two threads are refused"
+check single-refuses-arm        refused   safety   "-DSINGLE_THREADED -DNW=1 -DTIMER_ARM" "an outside arming thread is refused"
+check bug-single-sentinel-not-back assertion safety "-DSINGLE_THREADED -DNW=1 -DAGAIN -DMODE1=MODE_WAIT_ONE -DBUG_SENTINEL_NOT_BACK" "wait_one leaves without the sentinel: the thread reaches the condvar"
+check bug-sentinel-not-back-nw2 deadlock  safety   "-DNW=2 -DMODE1=MODE_WAIT_ONE -DNEXT=0 -DBUG_SENTINEL_NOT_BACK" "the same bug with 2 threads (not single-threaded): the waiter sleeps for ever"
+
 check bug-wait-count-late       assertion safety   "-DNW=1 -DTIMER_ARM -DNEXT=0 -DWAIT_COUNT_LATE" "timer wait counted after it is visible"
 
 wait

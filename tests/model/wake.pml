@@ -30,6 +30,18 @@
  *   EVENT_INTERVAL    a thread that pops the sentinel with handlers queued
  *                     puts it back EI_N times (default 2) before it polls
  *                     (Tokio's event interval, counted in passes here)
+ *   BATCH_DRAIN       a thread that pops a handler takes up to BATCH - 1
+ *                     more (default 2 in all), never past the sentinel, runs
+ *                     them without the mutex, and puts back at the head of
+ *                     the queue what is left when it returns or sees a stop
+ *                     (libuv, Tokio; variants/batch-drain.h)
+ *   SINGLE_THREADED   the scheduler mutex is nothing (variants/single-
+ *                     threaded.h); only with NW=1, no outside thread and
+ *                     the sentinel: other settings are refused (#error).
+ *                     The NEXT posts are made before the run, by the same
+ *                     thread.
+ *   AGAIN             a worker whose call returns before the scheduler is
+ *                     stopped calls again (while (!sl_stopped(s)) f(s);)
  *   TSO, WAIT_COUNT_LATE, BUG_*: seeded weaknesses, see below and run.sh.
  * Worker modes: MODE1..MODE3 (default MODE_RUN) pick the call each worker
  * makes.  Scenarios (default: an outside thread posts NEXT handlers under a
@@ -98,6 +110,19 @@
 #ifndef REARM
 #define REARM 0       /* re-arms per timer, from its own handler */
 #endif
+#ifndef BATCH
+#define BATCH 2       /* BATCH_DRAIN: ops taken per lock, the popped one included */
+#endif
+
+#ifdef SINGLE_THREADED
+/* The variant is the caller's promise: one thread runs the scheduler and no
+ * other touches it.  The model refuses what would break that promise
+ * (rather than check a program the variant does not allow), and the
+ * sentinel, which keeps the one thread off the condvar. */
+#if NW != 1 || defined(TIMER_ARM) || defined(WC) || defined(WC_TIMERS) || defined(NO_SENTINEL)
+#error "SINGLE_THREADED: one worker (NW=1), no outside thread (no TIMER_ARM, WC, WC_TIMERS), the sentinel"
+#endif
+#endif
 
 /* what each worker calls */
 #define MODE_RUN      0   /* sl_run: block, loop */
@@ -114,8 +139,14 @@
 #ifndef MODE3
 #define MODE3 MODE_RUN
 #endif
+#ifdef AGAIN
+#define NRUN NW           /* every worker calls until the scheduler stops */
+#define CALLS_AGAIN true
+#else
 #define NRUN ((NW >= 1 && MODE1 == MODE_RUN) + (NW >= 2 && MODE2 == MODE_RUN) + \
               (NW >= 3 && MODE3 == MODE_RUN))
+#define CALLS_AGAIN false
+#endif
 
 /* timeouts: the caller's (tk) and the reactor's (ttk) */
 #define TK_INF  0         /* -1: block */
@@ -170,6 +201,10 @@ byte tfd_set;                      /* timers the programmed expiry covers (bits)
 bool timerfd_stale;
 bool in_heap[2];                   /* the timer is in the timer heap */
 bool due[2];                       /* its expiry time has come */
+#ifdef BATCH_DRAIN
+chan bq[NW + 1] = [QCAP] of { byte };  /* each worker's batch */
+byte stop_count;                   /* stop_count: sl_stop's, for the batch */
+#endif
 
 /* ---- ghost state for the properties ---------------------------------- */
 
@@ -192,6 +227,11 @@ byte guards;                       /* work guards outside threads still hold */
  * Every run of a barging mutex is a run of this one with the lock attempt
  * made at the moment of acquisition, so safety loses nothing. */
 
+#ifdef SINGLE_THREADED
+/* variants/single-threaded.h: sched_lock and sched_unlock are nothing */
+inline mutex_lock(who) { skip }
+inline mutex_unlock(who) { skip }
+#else
 inline mutex_lock(who)
 {
 	if
@@ -209,6 +249,7 @@ inline mutex_unlock(who)
 	:: else -> mtx = 0
 	fi
 }
+#endif
 
 /* ---- condition variable: no spurious wake-ups ------------------------ */
 
@@ -255,6 +296,9 @@ inline stop(who)
 #elif !defined(BUG_STOP_NO_SIGNAL_ALL)
 			state_ = state_ | 1;           /* signal_all */
 			cv_notify_all();
+#endif
+#ifdef BATCH_DRAIN
+			stop_count++;                  /* stop_wake_reactor */
 #endif
 #ifdef GATED_STOP
 			/* Asio: interrupt only a reactor that is blocked */
@@ -359,6 +403,22 @@ inline splice_private(who, tmp)
 	od
 }
 
+#ifdef BATCH_DRAIN
+/* return_batch (mutex held): the batch goes back to the head of
+ * completed_ops, in its order */
+inline return_batch(who, tmp)
+{
+	do
+	:: len(q) > 0 -> q?tmp; bq[who]!tmp
+	:: else -> break
+	od;
+	do
+	:: len(bq[who]) > 0 -> bq[who]?tmp; q!tmp
+	:: else -> tmp = OP_NONE; break
+	od
+}
+#endif
+
 /* update_timerfd: program the earliest expiry in the heap (or disarm);
  * timerfd_settime also clears a pending expiration */
 inline program_timerfd()
@@ -439,9 +499,13 @@ proctype worker(byte me; byte mode)
 #ifdef EVENT_INTERVAL
 	byte ei_skips;  /* sentinel pops let pass since this thread's last poll */
 #endif
+#ifdef BATCH_DRAIN
+	byte stop_seen; /* batch_stop_seen */
+#endif
 	bool more;
 	bool ev_efd, ev_tfd, zero, tr;
 
+call:
 	if
 	:: mode == MODE_RUN -> tk = TK_INF
 	:: mode == MODE_RUN_ONE -> tk = TK_INF; once = true
@@ -501,7 +565,11 @@ do_one:
 				:: dl -> skip
 				fi;
 				if
+#ifdef BUG_SENTINEL_NOT_BACK
+				:: dl && polled -> goto leave   /* seeded: the sentinel is lost */
+#else
 				:: dl && polled -> q!OP_SENT; goto leave
+#endif
 				:: else -> skip
 				fi
 #else
@@ -580,6 +648,12 @@ do_one:
 		:: tk == TK_ZERO -> goto leave
 		:: else -> skip
 		fi;
+#ifdef SINGLE_THREADED
+		/* One thread: the sentinel is queued whenever it is not in the
+		 * reactor, so it never gets here (the condvar, whose mutex is now
+		 * nothing, is never waited on). */
+		assert(len(q) > 0);
+#endif
 		/* clear_signal, then wait_for_signal(_until) */
 		state_ = state_ & 254;
 		if
@@ -757,6 +831,19 @@ run_task:
 handler:
 	/* do_one's handler branch and run_handler: mutex held, op popped */
 	atomic {
+#ifdef BATCH_DRAIN
+		/* take_batch: up to BATCH - 1 more, never past the sentinel (no
+		 * outer frame's batch: nested runs are not modelled) */
+		assert(len(bq[me]) == 0);
+		do
+		:: len(bq[me]) < BATCH - 1 && len(q) > 0 && !q?[OP_SENT] -> q?n; bq[me]!n
+#ifdef BUG_BATCH_PAST_SENTINEL
+		:: len(bq[me]) < BATCH - 1 && q?[OP_SENT] -> q?n; bq[me]!n   /* seeded */
+#endif
+		:: else -> n = 0; break
+		od;
+		stop_seen = stop_count;
+#endif
 		more = (len(q) > 0);
 		if
 #ifdef BUG_NO_CASCADE
@@ -786,7 +873,12 @@ run_op:
 	fi;
 #endif
 	/* the handler, without the mutex */
+body:
 	if
+#ifdef BUG_BATCH_PAST_SENTINEL
+	:: op == OP_SENT ->
+		printf("T%d runs the sentinel as a handler\n", me)   /* task_op_nothing */
+#endif
 	:: op == OP_USER ->
 		atomic {
 			printf("T%d runs a posted handler\n", me);
@@ -835,6 +927,38 @@ run_op:
 	:: priv[me] == 0 -> work_finished(me, zero)
 	fi;
 	priv[me] = 0;
+#ifdef BATCH_DRAIN
+	/* run_loop: while (!once && run_batched(...)): the next batched op,
+	 * without the mutex and with no cascade wake; a stop seen puts the
+	 * batch back, and do_one then finds stopped */
+	if
+	:: !once && len(bq[me]) > 0 ->
+		if
+		:: len(pq[me]) > 0 ->
+			atomic {
+				/* work_cleanup's lock and splice; run_batched unlocks */
+				mutex_lock(me);
+				splice_private(me, op);
+				if
+				:: stop_count != stop_seen -> return_batch(me, op); goto do_one
+				:: else -> mutex_unlock(me)
+				fi
+			}
+		:: else ->
+			if
+			:: stop_count != stop_seen ->
+				atomic { mutex_lock(me); return_batch(me, op); goto do_one }
+			:: else -> skip
+			fi
+		fi;
+		atomic {
+			bq[me]?op;
+			printf("T%d takes an op from its batch\n", me)
+		};
+		goto body
+	:: else -> skip
+	fi;
+#endif
 	atomic {
 		/* work_cleanup's lock and splice, or run_loop's re-lock */
 		mutex_lock(me);
@@ -851,8 +975,14 @@ leave:
 	 * wake policy (without the sentinel, a free reactor counts as work). */
 	atomic {
 		op = OP_NONE;
+#if defined(BATCH_DRAIN) && !defined(BUG_BATCH_KEPT)
+		/* return_batch: what is left goes back to the head of the queue
+		 * (a one-shot call's whole batch: it runs none of it) */
+		return_batch(me, op);
+#endif
 		/* the private queue is always empty here: work_cleanup and
-		 * run_task splice it before do_one returns */
+		 * run_task splice it before do_one returns (under BATCH_DRAIN
+		 * too: each batched op ends with work_cleanup) */
 		assert(len(pq[me]) == 0 && priv[me] == 0);
 #ifndef UPSTREAM_EXIT
 		if
@@ -877,10 +1007,22 @@ leave:
 #endif
 	};
 left_run:
+#ifdef BATCH_DRAIN
+	/* nothing is left in a batch when the call returns */
+	assert(len(bq[me]) == 0);
+#endif
+#ifdef AGAIN
+	if
+	:: !stopped && mode != MODE_RUN ->
+		ran = false; dl = false; polled = false;
+		goto call
+	:: else -> skip
+	fi;
+#endif
 	atomic {
 		exited++;
 		if
-		:: mode == MODE_RUN ->
+		:: mode == MODE_RUN || CALLS_AGAIN ->
 			run_exited++;
 			assert(guards == 0)        /* sl_run returned under a guard */
 		:: else -> skip
@@ -988,6 +1130,13 @@ init {
 		i = 0;
 		do
 		:: i < NSTORM -> i++; q!OP_STORM; outstanding++
+		:: else -> break
+		od;
+#elif defined(SINGLE_THREADED)
+		/* no outside thread: the NEXT posts are made before the run */
+		i = 0;
+		do
+		:: i < NEXT -> i++; q!OP_USER; outstanding++
 		:: else -> break
 		od;
 #elif !defined(POLL_READY)
