@@ -205,6 +205,9 @@ def main():
     print("check: %s, variant %s (%s the task sentinel), %d events" % (
         args.trace, variant or "unknown (taken as ref)",
         "keeps" if sentinel else "without", len(trace.events)))
+    if trace.other_processes:
+        print("check: %d events of other processes left out (pid %d is the "
+              "workload's)" % (trace.other_processes, trace.pid))
     if not trace.events:
         print("FAIL events_present: no schedlab events in the trace")
         return 1

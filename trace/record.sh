@@ -128,8 +128,13 @@ ctl start "$session"
 reg=${LTTNG_UST_REGISTER_TIMEOUT:-3000}
 [ "$reg" -lt 0 ] 2>/dev/null && reg=3000
 say "running: $*"
-summary=$(LTTNG_UST_REGISTER_TIMEOUT=$reg "$@")
+# The workload's pid goes into schedlab-run.txt: the session records every
+# process that carries the provider (a second suite or `make trace` running
+# at the same time too), and the readers keep this one's events only.
+summary=$(LTTNG_UST_REGISTER_TIMEOUT=$reg sh -c 'echo $$ >"$0"; exec "$@"' "$out/.pid" "$@")
 status=$?
+pid=$(cat "$out/.pid" 2>/dev/null)
+rm -f "$out/.pid"
 [ -n "$summary" ] && { [ "$quiet" = 1 ] || echo "$summary"; }
 
 ctl stop "$session"
@@ -144,6 +149,7 @@ session_made=0
     echo "workload=${workload}"
     echo "command=$*"
     echo "exit_status=$status"
+    echo "pid=${pid}"
     echo "discarded_events=$discarded"
     echo "lost_packets=$lost"
     echo "recorded=$(date -Iseconds)"

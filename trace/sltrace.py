@@ -78,6 +78,11 @@ class Trace:
         self.discarded = 0        # events the tracer reports it dropped
         self.discarded_unknown = 0  # discard notices without a count
         self.meta = read_run_file(path)
+        # record.sh's workload: events of any other process that carried
+        # the provider while the session ran are left out.
+        pid = self.meta.get("pid", "")
+        self.pid = int(pid) if pid.isdigit() else None
+        self.other_processes = 0  # events left out for that
         self.t0 = 0
         cache = os.path.join(cache_dir, self.CACHE) if cache_dir else None
         if not (cache and self._read_cache(cache)):
@@ -108,6 +113,7 @@ class Trace:
         self.events = saved["events"]
         self.discarded = saved["discarded"]
         self.discarded_unknown = saved["discarded_unknown"]
+        self.other_processes = saved.get("other_processes", 0)
         return True
 
     def _write_cache(self, cache):
@@ -117,7 +123,8 @@ class Trace:
                 pickle.dump({"signature": self._signature(),
                              "events": self.events,
                              "discarded": self.discarded,
-                             "discarded_unknown": self.discarded_unknown},
+                             "discarded_unknown": self.discarded_unknown,
+                             "other_processes": self.other_processes},
                             f, protocol=pickle.HIGHEST_PROTOCOL)
         except OSError:
             pass
@@ -127,6 +134,7 @@ class Trace:
         discarded_msg = bt2._DiscardedEventsMessageConst
         prefix = PROVIDER + ":"
         cut = len(prefix)
+        pid = self.pid
         extra = {}
         append = self.events.append
         try:
@@ -138,6 +146,14 @@ class Trace:
                     name = ev.name
                     if not name.startswith(prefix):
                         continue
+                    if pid is not None:
+                        try:
+                            vpid = int(ev.common_context_field["vpid"])
+                        except (KeyError, TypeError):
+                            vpid = pid
+                        if vpid != pid:
+                            self.other_processes += 1
+                            continue
                     name = name[cut:]
                     p = ev.payload_field
                     fields = FIELDS.get(name)
