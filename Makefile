@@ -19,8 +19,11 @@
 #                   verdicts of two bench runs side by side: agreement, flips
 #   make instructions [VARIANT=a,b] [REV=<git rev>]
 #                   instructions per handler (callgrind), beside REV's
+#   make hypotheses each added idea against the build it changes, and tuned
+#                   against the peers (bench/HYPOTHESES.md)
 #   make plots      redraw the figures of results/latest
 #   make trace      record an LTTng trace of a workload (trace/README.md)
+#   make clean      remove build/ (results/ and traces/ are kept)
 #   make help       this list
 #
 # Each build is build/<name>/ with its own objects and libschedlab.a:
@@ -59,7 +62,7 @@ Q := @
 all: $(foreach v,$(ALL_VARIANTS),build/$(v)/libschedlab.a)
 
 help:
-	@sed -n '3,33p' Makefile | sed 's/^# \{0,1\}//'
+	@sed -n '3,36p' Makefile | sed 's/^# \{0,1\}//'
 
 # ---- per-build flags ---------------------------------------------------
 

@@ -48,6 +48,21 @@ BENCH_VARIANT_LIST := $(if $(filter-out 0,$(FULL))$(VARIANT),$(BENCH_ALL_VARIANT
 BENCH_SEL_VARIANTS := $(if $(VARIANT),$(filter $(subst $(comma), ,$(VARIANT)),$(BENCH_VARIANT_LIST)),$(BENCH_VARIANT_LIST))
 BENCH_SEL_BUDGETS := $(if $(filter budget_sweep,$(BENCH_SEL_WORKLOADS)),$(if $(VARIANT),$(filter $(subst $(comma), ,$(VARIANT)),$(BENCH_BUDGET_VARIANTS)),$(BENCH_BUDGET_VARIANTS)))
 
+# The peers and floors of bench/peers/Makefile.inc, by the names PEERS= takes.
+BENCH_PEER_NAMES := $(patsubst bench-%,%,$(notdir $(PEER_BINS)))
+BENCH_SEL_PEER_BINS := $(if $(filter none,$(PEERS)),,$(if $(PEERS),$(addprefix $(PEERS_OUT)/bench-,$(filter $(subst $(comma), ,$(PEERS)),$(BENCH_PEER_NAMES))),$(PEER_BINS)))
+
+# make bench: a name VARIANT=, WORKLOAD= or PEERS= does not know stops it
+# before anything is built, with one line listing what is valid.
+ifneq ($(filter bench,$(MAKECMDGOALS)),)
+BENCH_BAD_VARIANTS := $(filter-out $(BENCH_ALL_VARIANT_LIST) $(BENCH_BUDGET_VARIANTS) ref-aa,$(subst $(comma), ,$(VARIANT)))
+$(if $(BENCH_BAD_VARIANTS),$(error bench: unknown variant '$(firstword $(BENCH_BAD_VARIANTS))' (valid: $(BENCH_ALL_VARIANT_LIST), budget-N for N in BUDGET=$(BENCH_BUDGET))))
+BENCH_BAD_WORKLOADS := $(filter-out $(BENCH_WORKLOADS),$(subst $(comma), ,$(WORKLOAD)))
+$(if $(BENCH_BAD_WORKLOADS),$(error bench: unknown workload '$(firstword $(BENCH_BAD_WORKLOADS))' (valid: $(BENCH_WORKLOADS))))
+BENCH_BAD_PEERS := $(filter-out none $(BENCH_PEER_NAMES),$(subst $(comma), ,$(PEERS)))
+$(if $(BENCH_BAD_PEERS),$(error bench: unknown peer '$(firstword $(BENCH_BAD_PEERS))' (valid: none $(BENCH_PEER_NAMES))))
+endif
+
 # The A/A control of every run, and the A/A twins make compare may build.
 BENCH_AA := ref-aa
 AA_BUILDS := $(addsuffix -aa,$(ALL_VARIANTS))
@@ -78,7 +93,7 @@ deps-bench:
 # Every program the selected run needs.  Built with -k by `bench`, so one
 # program that fails to build (a peer, or a workload whose API is not there
 # yet) leaves a gap that run.sh reports instead of stopping everything.
-bench-programs: $(BENCH_PROGS) $(PEER_BINS)
+bench-programs: $(BENCH_PROGS) $(BENCH_SEL_PEER_BINS)
 
 bench: deps-bench
 	@echo "bench: building $(words $(BENCH_PROGS)) kit programs and the peers ($(BENCH_JOBS) jobs)"
@@ -86,7 +101,7 @@ bench: deps-bench
 	    WORKLOAD='$(WORKLOAD)' VARIANT='$(VARIANT)' bench-programs || \
 	    echo "bench: some programs did not build (errors above); the report lists each gap"
 	$(Q)BENCH_VARIANTS='$(BENCH_VARIANT_LIST)' BENCH_BUDGET_VARIANTS='$(BENCH_BUDGET_VARIANTS)' \
-	    BENCH_PEERS='$(notdir $(PEER_BINS))' FULL='$(FULL)' WORKLOAD='$(WORKLOAD)' \
+	    BENCH_PEERS='$(notdir $(BENCH_SEL_PEER_BINS))' FULL='$(FULL)' WORKLOAD='$(WORKLOAD)' \
 	    VARIANT='$(VARIANT)' bench/run.sh
 
 # Two builds head to head on one workload (bench/compare checks the input

@@ -24,7 +24,7 @@
 # variant against the base: paired ratio, A/A control, verdict, counters),
 # order.csv (every round's order), impls.csv, hyperfine/, machine.txt (with
 # the seed), notes.txt (every gap, with its reason), report.md and plots/;
-# results/latest points there.
+# results/latest points there once the run has finished.
 #
 # Environment: FULL=1 (all sizes and thread counts, more and longer
 # rounds), WORKLOAD=, VARIANT=, PEERS= (comma lists; PEERS=none: no peers),
@@ -211,7 +211,6 @@ else
     while [ -e "$OUT" ]; do OUT=results/$ts-$n; n=$((n + 1)); done
 fi
 mkdir -p "$OUT/hyperfine/rounds" "$OUT/logs" "$OUT/starvation" "$OUT/tmp"
-[ -z "${BENCH_OUT:-}" ] && ln -sfn "$(basename "$OUT")" results/latest
 RAW=$OUT/raw.csv
 NOTES=$OUT/notes.txt
 ORDER=$OUT/order.csv
@@ -516,6 +515,8 @@ else
     note "gnuplot not found: no figures (make bench installs gnuplot-nox)"
 fi
 bench/report.sh "$OUT" > "$OUT/report.md" || echo "run.sh: report generation failed" >&2
+# Only a finished run becomes results/latest (make plots, compare-runs).
+[ -z "${BENCH_OUT:-}" ] && ln -sfn "$(basename "$OUT")" results/latest
 
 echo "bench: done in ${elapsed}s: $OUT/summary.csv ($(($(wc -l < "$OUT/summary.csv") - 1)) rows), $OUT/report.md, $(ls "$OUT/plots" 2>/dev/null | grep -c '\.svg$') figures"
 [ -s "$NOTES" ] && echo "bench: $(wc -l < "$NOTES") gap(s) noted in $OUT/notes.txt and the report"

@@ -857,6 +857,21 @@ static void *watchdog_main(void *arg)
 
 /* ---- main -------------------------------------------------------------------- */
 
+/* The value of option -c: a number in [lo, hi], else one line and exit 2
+ * ("-d abc" once ran the count mode, atof having read 0). */
+static double number_arg(int c, const char *arg, double lo, double hi)
+{
+    char *end;
+    errno = 0;
+    double v = strtod(arg, &end);
+    if (end == arg || *end != '\0' || errno != 0 || !(v >= lo && v <= hi)) {
+        fprintf(stderr, "stress: -%c wants a number from %g to %g (got '%s')\n", c, lo, hi,
+                arg);
+        exit(2);
+    }
+    return v;
+}
+
 static void usage(const char *argv0)
 {
     fprintf(stderr,
@@ -890,19 +905,19 @@ int main(int argc, char **argv)
     while ((opt = getopt(argc, argv, "t:n:d:p:w:h")) != -1) {
         switch (opt) {
         case 't':
-            threads = atoi(optarg);
+            threads = (int)number_arg('t', optarg, 1, MAX_THREADS);
             break;
         case 'n':
-            ops = (long)atof(optarg);
+            ops = (long)number_arg('n', optarg, 1, 1e15);
             break;
         case 'd':
-            duration = atof(optarg);
+            duration = number_arg('d', optarg, 1e-3, 1e9);
             break;
         case 'p':
-            nposters = atoi(optarg);
+            nposters = (int)number_arg('p', optarg, 0, MAX_THREADS);
             break;
         case 'w':
-            g.watchdog_s = atoi(optarg);
+            g.watchdog_s = (int)number_arg('w', optarg, 1, 1e6);
             break;
         default:
             usage(argv[0]);

@@ -39,7 +39,7 @@ endef
 $(foreach k,$(KINDS),$(eval $(call stress_rules,$(k))))
 
 stress:
-	$(Q)$(MAKE) --no-print-directory $(foreach v,$(VARIANTS) uring,build/$(v)/stress) \
+	$(Q)$(MAKE) -s --no-print-directory $(foreach v,$(VARIANTS) uring,build/$(v)/stress) \
 	    build/ref-tsan/stress
 	$(Q)fail=""; \
 	for v in $(VARIANTS) uring; do \
@@ -50,9 +50,12 @@ stress:
 	if [ -n "$$fail" ]; then echo "stress: FAILED:$$fail"; exit 1; fi; \
 	echo "stress: every build passed"
 
+# A DURATION that is not a number of seconds stops soak with one line.
+ifneq ($(filter soak,$(MAKECMDGOALS)),)
+$(if $(shell echo '$(DURATION)' | grep -Ex '[0-9]*\.?[0-9]+' | grep -vEx '0*\.?0*'),,$(error soak: DURATION must be a number of seconds above 0 (got '$(DURATION)')))
+endif
 soak:
-	$(Q)$(MAKE) --no-print-directory $(foreach b,$(SOAK_BUILDS),build/$(b)/stress) \
-	   
+	$(Q)$(MAKE) -s --no-print-directory $(foreach b,$(SOAK_BUILDS),build/$(b)/stress)
 	$(Q)fail=""; \
 	for b in $(SOAK_BUILDS); do \
 	    $(STRESS_TSAN_ENV) build/$$b/stress -d $(DURATION) $(STRESS_THREADS) \
