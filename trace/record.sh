@@ -157,6 +157,12 @@ session_made=0
     echo "summary=$summary"
 } >"$out/schedlab-run.txt"
 
+if [ "$status" -ne 0 ]; then
+    # The directory was empty or absent before: nothing of value is lost.
+    rm -rf "$out"
+    echo "record: the command failed (exit $status); no trace kept" >&2
+    exit "$status"
+fi
 if [ "$quiet" = 1 ]; then
     echo "$out"
 else
@@ -169,7 +175,6 @@ else
     echo "record:               then open the trace and expand 'Schedlab scheduler analysis' under Views."
 fi
 
-[ "$status" -ne 0 ] && { echo "record: the command failed (exit $status)" >&2; exit "$status"; }
 if [ "$discarded" -gt 0 ] || [ "$lost" -gt 0 ]; then
     echo "record: $discarded events discarded, $lost packets lost: raise SL_TRACE_SUBBUF / SL_TRACE_NUM_SUBBUF" >&2
     [ "$lossy" = 1 ] || exit 3

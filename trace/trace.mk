@@ -19,6 +19,14 @@ TRACE_PYTHON := /usr/bin/python3
 TRACE_DEPS := liblttng-ust-dev lttng-tools babeltrace2 python3-bt2 \
               libxml2-utils gnuplot-nox
 
+# A workload or variant make trace does not know stops it with one line.
+TRACE_KNOWN_WORKLOADS := starvation pingpong
+ifneq ($(filter trace,$(MAKECMDGOALS)),)
+$(if $(filter-out $(TRACE_KNOWN_WORKLOADS),$(TRACE_WORKLOAD)),$(error trace: unknown workload '$(TRACE_WORKLOAD)' (valid: $(TRACE_KNOWN_WORKLOADS))))
+TRACE_BAD_VARIANTS := $(filter-out $(ALL_VARIANTS) uring,$(subst $(comma), ,$(TRACE_VARIANTS)))
+$(if $(TRACE_BAD_VARIANTS),$(error trace: unknown variant '$(firstword $(TRACE_BAD_VARIANTS))' (valid: $(ALL_VARIANTS) uring)))
+endif
+
 .PHONY: trace deps-trace trace-workloads
 # Made by pattern rules, so intermediate to make: keep them.
 .PRECIOUS: build/%-trace/sl_tp.o build/%-trace/workloads
@@ -39,12 +47,12 @@ build/%-trace/workloads: trace/workloads.c build/%-trace/sl_tp.o build/%-trace/l
 	    $(LDLIBS) -llttng-ust -ldl
 
 trace-workloads:
-	$(Q)$(MAKE) --no-print-directory $(foreach v,$(TRACE_VARIANTS),build/$(v)-trace/workloads)
+	$(Q)$(MAKE) --no-print-directory $(foreach v,$(subst $(comma), ,$(TRACE_VARIANTS)),build/$(v)-trace/workloads)
 
 trace: deps-trace
 	$(Q)$(MAKE) --no-print-directory trace-workloads
 	$(Q)failed=""; \
-	for v in $(TRACE_VARIANTS); do \
+	for v in $(subst $(comma), ,$(TRACE_VARIANTS)); do \
 	    dir=traces/$$v-$(TRACE_WORKLOAD)-$$(date +%Y%m%d-%H%M%S); \
 	    echo "== trace: $(TRACE_WORKLOAD) on $$v"; \
 	    trace/record.sh -o $$dir -v $$v -w $(TRACE_WORKLOAD) -- \
