@@ -7,7 +7,7 @@
 # It says nothing about cache misses, contention or syscalls' cost in time.
 #
 # Usage: bench/instructions.sh [-r REV] [BUILD...]     (make instructions)
-#   BUILD  timed builds: ref (default), a variant, uring
+#   BUILD  timed builds: ref (default), a variant, uring, budget-N, <build>-aa
 #   -r REV also build each BUILD at git revision REV (in a temporary git
 #          worktree, removed at the end) and print its count and the change
 # Each count is (Ir at 2N - Ir at N) / N handlers, N = 64000, so start-up
@@ -26,9 +26,15 @@ done
 shift $((OPTIND - 1))
 builds=("$@")
 [ ${#builds[@]} -eq 0 ] && builds=(ref)
+# known BUILD: ref, uring, a variant file, budget-N (a fixed cap), or the
+# A/A twin <build>-aa of any of these.
+known() {
+    local b=${1%-aa}
+    [ "$b" = ref ] || [ "$b" = uring ] || [ -f "variants/$b.h" ] ||
+        [[ $b =~ ^budget-[0-9]+$ ]]
+}
 for b in "${builds[@]}"; do
-    [ -f "variants/$b.h" ] || [ "$b" = ref ] || [ "$b" = uring ] ||
-        die "unknown build '$b' (ref, uring, or one of variants/*.h)"
+    known "$b" || die "unknown build '$b' (ref, uring, budget-N, one of variants/*.h, or any of them with -aa)"
 done
 tools/ensure-deps valgrind
 command -v valgrind >/dev/null || die "valgrind not found"
@@ -52,7 +58,10 @@ N=64000
 ir() {
     local bin=$scratch/ir-$(echo "$1" | tr / _)-$2
     if [ ! -x "$bin" ]; then
-        make -s -C "$1" "build/$2/libschedlab.a" >"$scratch/make.log" 2>&1 ||
+        local cap=${2%-aa}
+        cap=${cap#budget-}
+        make -s -C "$1" ${cap:+$([[ $cap =~ ^[0-9]+$ ]] && echo "BUDGET=$cap")} \
+            "build/$2/libschedlab.a" >"$scratch/make.log" 2>&1 ||
             { cat "$scratch/make.log" >&2; die "cannot build $2 in $1"; }
         cc -std=c11 -D_GNU_SOURCE -O2 -I"$1/ref" bench/ir_loops.c \
             "$1/build/$2/libschedlab.a" -pthread -o "$bin" || die "cannot link $2"
@@ -75,7 +84,9 @@ for b in "${builds[@]}"; do
     for loop in run_one poll64 chain; do
         now=$(ir . "$b" $loop)
         if [ -n "$rev" ]; then
-            if [ "$b" = ref ] || [ -e "$old/variants/$b.h" ] || [ -d "$old/$b" ]; then
+            base=${b%-aa}
+            if [ "$base" = ref ] || [ -e "$old/variants/$base.h" ] || [ -d "$old/$base" ] ||
+                { [[ $base =~ ^budget- ]] && [ -e "$old/variants/fixed-budget.h" ]; }; then
                 was=$(ir "$old" "$b" $loop)
                 awk -v b="$b" -v l=$loop -v w="$was" -v n="$now" 'BEGIN {
                     printf "%-18s %-8s %12.1f %12.1f %+8.1f%%\n", b, l, w, n, 100 * (n - w) / w }'
@@ -87,4 +98,5 @@ for b in "${builds[@]}"; do
         fi
     done
 done
+[ -n "$rev" ] && echo "instructions.sh: '-' marks a build that $rev does not have"
 echo "instructions.sh: $(uname -m), $(cc --version | head -1), valgrind $(valgrind --version)"
