@@ -330,6 +330,11 @@ function in_unit(x, mean) { return (mean >= 1000) ? sprintf("%.3g", x / 1000) : 
 function target(label, w, p, m, peer, factor, want,    kr, kp, ok, lim, noise) {
     kr = key(w, BASE, p, m); kp = key(w, peer, p, m)
     if (!HAS[w, BASE, p] && !HAS[w, peer, p]) return   # not in this run
+    if (!(peer in SELECTED_PEER)) {
+        printf "| %s | %s | not measured (%s not selected: PEERS=) |\n", label,
+            (kr in MEAN) ? BASE " " fmt(MEAN[kr], m) : BASE ": none", peer
+        return
+    }
     if (!(kr in MEAN) || !(kp in MEAN)) {
         printf "| %s | %s | not measured (%s missing: see Gaps) |\n", label,
             ((kr in MEAN) ? BASE " " fmt(MEAN[kr], m) : BASE ": none") ", " \
@@ -346,10 +351,16 @@ function target(label, w, p, m, peer, factor, want,    kr, kp, ok, lim, noise) {
         fmt(MEAN[kp], m), fmt_ratio(), ok ? "met" : "missed", noise
 }
 
-function targets(    j, ms, w, p, m, peers, np, q, pl) {
+function targets(    j, ms, w, p, m, peers, np, q, pl, sel, k) {
     if (BASE != "ref") return
     print "## Ref against the peers and floors: the spec's targets"
     print ""
+    if (!NPEER) {
+        print "No peer or floor ran in this run (PEERS=none, or none selected): no target is judged."
+        print ""
+        return
+    }
+    for (k = 1; k <= NPEER; k++) sel[PEER[k]] = SELECTED_PEER[PEER[k]] = 1
     print "Met or missed on the means; \"(within noise)\" when the 95% CI of the ratio " \
           "still reaches the target's threshold."
     print ""
@@ -368,11 +379,13 @@ function targets(    j, ms, w, p, m, peers, np, q, pl) {
         if (!HAS[w, BASE, p]) continue
         split(primary(w), pl, " "); m = pl[1]
         for (q = 1; q <= np; q++)
-            if (HAS[w, peers[q], p])
+            if (!(peers[q] in sel))
+                continue
+            else if (HAS[w, peers[q], p])
                 target(sprintf("%s %s ahead of %s", w, p, peers[q]), w, p, m, peers[q], 1,
                     higher_better(m) ? "ge" : "le")
             else
-                printf "| %s %s ahead of %s | %s has no %s (see Gaps) | not measured |\n", w, p, peers[q], peers[q], w
+                printf "| %s %s ahead of %s | %s has no %s (bench/peers.conf, or see Gaps) | not measured |\n", w, p, peers[q], peers[q], w
     }
     print ""
 }
@@ -422,6 +435,9 @@ function starvation_table(    np, peers, q, w, kl, kr, ks, why, rows) {
     why["libevent"] = "an event re-activated from its callback joins the active queue being drained: no poll until the storm ends (max_dispatch_callbacks not set)"
     why["tokio-ct"] = "yield_now defers the task until after the next driver poll (1.23+); the driver is also polled every 61 task polls (event_interval); timers have a 1 ms wheel"
     why["tokio-mt"] = why["tokio-ct"] "; one worker"
+    for (q = 1; q <= NWP; q++) if (index(WP[q], w SUBSEP) == 1) rows = -1
+    if (!rows) return  # starvation was not selected
+    rows = 0
     print "## Starvation: a post storm against a 1 ms timer and a ping-pong"
     print ""
     print "| impl | storm handlers | timer lateness p99 | ping-pong rtt p99 | why |"
