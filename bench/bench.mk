@@ -61,6 +61,7 @@ BENCH_BAD_WORKLOADS := $(filter-out $(BENCH_WORKLOADS),$(subst $(comma), ,$(WORK
 $(if $(BENCH_BAD_WORKLOADS),$(error bench: unknown workload '$(firstword $(BENCH_BAD_WORKLOADS))' (valid: $(BENCH_WORKLOADS))))
 BENCH_BAD_PEERS := $(filter-out none $(BENCH_PEER_NAMES),$(subst $(comma), ,$(PEERS)))
 $(if $(BENCH_BAD_PEERS),$(error bench: unknown peer '$(firstword $(BENCH_BAD_PEERS))' (valid: none $(BENCH_PEER_NAMES))))
+$(if $(ROUNDS),$(if $(shell echo '$(ROUNDS)' | grep -Ex '[0-9]+' | awk '$$1 >= 2'),,$(error bench: ROUNDS must be a whole number of at least 2 (got '$(ROUNDS)'))))
 endif
 
 # The A/A control of every run, and the A/A twins make compare may build.
@@ -108,7 +109,7 @@ bench: deps-bench
 # and builds what it needs).  Bad input stops make with one line that says
 # what is valid.
 ifneq ($(filter compare,$(MAKECMDGOALS)),)
-COMPARE_CHECK := $(shell BENCH_VARIANTS='$(BENCH_ALL_VARIANT_LIST)' bench/compare --check '$(A)' '$(B)' '$(WORKLOAD)' '$(PARAM)' 2>&1)
+COMPARE_CHECK := $(shell ROUNDS='$(ROUNDS)' BENCH_VARIANTS='$(BENCH_ALL_VARIANT_LIST)' bench/compare --check '$(A)' '$(B)' '$(WORKLOAD)' '$(PARAM)' 2>&1)
 $(if $(COMPARE_CHECK),$(error $(COMPARE_CHECK)))
 endif
 compare: deps-bench
