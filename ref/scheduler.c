@@ -841,6 +841,9 @@ static size_t run_loop(sl_scheduler *s, long timeout_us, bool once)
     struct timespec deadline = {0, 0};
     if (timeout_us > 0)
         deadline = deadline_after(timeout_us);
+    /* Between the deadline and the first reactor turn (a test passes a
+     * short deadline here, as a preempted thread would). */
+    SL_RACE_WINDOW("run_loop_deadline", s);
     thread_context frame;
     context_push(&frame, s);
     SL_TP(run_begin, s, timeout_us);
