@@ -62,6 +62,10 @@ $(if $(BENCH_BAD_WORKLOADS),$(error bench: unknown workload '$(firstword $(BENCH
 BENCH_BAD_PEERS := $(filter-out none $(BENCH_PEER_NAMES),$(subst $(comma), ,$(PEERS)))
 $(if $(BENCH_BAD_PEERS),$(error bench: unknown peer '$(firstword $(BENCH_BAD_PEERS))' (valid: none $(BENCH_PEER_NAMES))))
 $(if $(ROUNDS),$(if $(shell echo '$(ROUNDS)' | grep -Ex '[0-9]+' | awk '$$1 >= 2'),,$(error bench: ROUNDS must be a whole number of at least 2 (got '$(ROUNDS)'))))
+$(if $(BENCH_T),$(if $(shell echo '$(BENCH_T)' | grep -Ex '[0-9]*\.?[0-9]+' | awk '$$1 >= 0.01 && $$1 <= 600'),,$(error bench: BENCH_T must be seconds from 0.01 to 600 (got '$(BENCH_T)'))))
+$(if $(SEED),$(if $(shell echo '$(SEED)' | grep -Ex '[0-9]+'),,$(error bench: SEED must be a non-negative integer (got '$(SEED)'))))
+$(if $(PARAM),$(if $(shell echo '$(PARAM)' | grep -Ex '[0-9]+(,[0-9]+)*'),,$(error bench: PARAM must be whole numbers, comma-separated (got '$(PARAM)'))))
+$(if $(BUDGET),$(if $(shell echo '$(BUDGET)' | grep -Ex '[0-9]+(,[0-9]+)*'),,$(error bench: BUDGET must be caps (whole numbers), comma-separated (got '$(BUDGET)'))))
 endif
 
 # The A/A control of every run, and the A/A twins make compare may build.

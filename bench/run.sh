@@ -47,6 +47,9 @@ else
     MODE=quick ROUNDS=${ROUNDS:-10} T=${BENCH_T:-0.1} STATS_RUNS=2 STATS_T=0.1
 fi
 case "$ROUNDS" in '' | *[!0-9]* | 0 | 1) echo "run.sh: ROUNDS must be a number of at least 2 (got '$ROUNDS')" >&2; exit 2 ;; esac
+echo "$T" | grep -Eqx '[0-9]*\.?[0-9]+' && awk -v t="$T" 'BEGIN { exit !(t >= 0.01 && t <= 600) }' ||
+    { echo "run.sh: BENCH_T must be seconds from 0.01 to 600 (got '$T')" >&2; exit 2; }
+case "${PARAM:-0}" in *[!0-9,]* | ,* | *, | *,,*) echo "run.sh: PARAM must be whole numbers, comma-separated (got '$PARAM')" >&2; exit 2 ;; esac
 CAP_T=$(awk -v t="$T" 'BEGIN { c = 5 * t; if (c < 2) c = 2; print c }')
 WARM_T=0.05
 NPROC=$(nproc 2>/dev/null || echo 1)
