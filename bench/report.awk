@@ -453,4 +453,8 @@ function starvation_table(    np, peers, q, w, kl, kr, ks, why, rows) {
     }
     if (!rows) print "| (starvation did not run) | | | | |"
     print ""
+    print "A lateness or rtt near the storm's length means the timer or ping-pong was served " \
+          "only when the storm ended: that figure, and its ratio to " BASE ", grow with the run " \
+          "(BENCH_T), and its interval can be of zero width."
+    print ""
 }
