@@ -53,6 +53,8 @@ stress:
 # A DURATION that is not a number of seconds stops soak with one line.
 ifneq ($(filter soak,$(MAKECMDGOALS)),)
 $(if $(shell echo '$(DURATION)' | grep -Ex '[0-9]*\.?[0-9]+' | grep -vEx '0*\.?0*'),,$(error soak: DURATION must be a number of seconds above 0 (got '$(DURATION)')))
+SOAK_BAD := $(filter-out $(VARIANTS) uring $(addsuffix -tsan,$(VARIANTS) uring) $(addsuffix -asan,$(VARIANTS) uring),$(SOAK_BUILDS))
+$(if $(SOAK_BAD),$(error soak: unknown build '$(firstword $(SOAK_BAD))' (valid: $(VARIANTS) uring, or any of them with -tsan or -asan)))
 endif
 soak:
 	$(Q)$(MAKE) -s --no-print-directory $(foreach b,$(SOAK_BUILDS),build/$(b)/stress)

@@ -24,7 +24,7 @@ TRACE_KNOWN_WORKLOADS := starvation pingpong
 ifneq ($(filter trace,$(MAKECMDGOALS)),)
 $(if $(filter-out $(TRACE_KNOWN_WORKLOADS),$(TRACE_WORKLOAD)),$(error trace: unknown workload '$(TRACE_WORKLOAD)' (valid: $(TRACE_KNOWN_WORKLOADS))))
 TRACE_BAD_VARIANTS := $(filter-out $(ALL_VARIANTS) uring,$(subst $(comma), ,$(TRACE_VARIANTS)))
-$(if $(TRACE_BAD_VARIANTS),$(error trace: unknown variant '$(firstword $(TRACE_BAD_VARIANTS))' (valid: $(ALL_VARIANTS) uring)))
+$(if $(TRACE_BAD_VARIANTS),$(error trace: unknown variant '$(firstword $(TRACE_BAD_VARIANTS))' (valid: $(strip $(ALL_VARIANTS)) uring)))
 endif
 
 .PHONY: trace deps-trace trace-workloads
