@@ -94,7 +94,9 @@ function aa_table(    n, rows, bad, list, seen, wp) {
     if (AA == "" ) { print "No A/A control in this run."; print ""; return }
     print "The same source built twice; any verdict here is noise, and marks the workload " \
           "\"unreliable in this run\" for every variant.  The A/A ratio also sets, per " \
-          "figure, the effect a variant must exceed."
+          "figure, the effect a variant must exceed.  The two value columns are means over " \
+          "the rounds; the ratio is the geometric mean of the rounds' paired ratios, so with " \
+          "a noisy round it can differ from the quotient of the two means."
     print ""
     print "| workload | param | threads | metric | rounds | " BASE " | " AA " | A/A ratio [95% CI] | A/A verdict |"
     print "|---|---|---|---|---|---|---|---|---|"

@@ -4,7 +4,8 @@
 # their length.
 #   gnuplot -c plots/bars.gp DATA OUTBASE TITLE XLABEL "LOGX XMIN"
 # DATA rows: index, label, mean, ci_low, ci_high, colour, value text
-# (plots/data.awk).
+# (plots/data.awk).  On a log axis an interval reaching 0 or below (a
+# latency over few rounds) is drawn from the axis' start, not dropped.
 load "plots/common.gp"
 stats ARG1 using 1 nooutput
 n = STATS_max + 1
@@ -26,7 +27,7 @@ h = 110 + 34 * n
 set terminal svg size 900, h dynamic font "Helvetica,12" background rgb "white"
 set output ARG2.".svg"
 plot ARG1 using (xbase):1:(xbase):3:($1 - 0.36):($1 + 0.36):6:ytic(2) with boxxyerror lc rgb variable notitle, \
-     '' using 3:1:4:5 with xerrorbars lc rgb "black" pt 7 ps 0.35 lw 1.2 notitle, \
+     '' using 3:1:(logx && $4 <= xbase ? xbase : $4):5 with xerrorbars lc rgb "black" pt 7 ps 0.35 lw 1.2 notitle, \
      '' using 5:1:7 with labels left offset char 0.8, 0 font ",10" notitle
 set terminal pngcairo size 900, h font "Helvetica,10" background rgb "white"
 set output ARG2.".png"
