@@ -106,7 +106,7 @@ bench: deps-bench
 	    WORKLOAD='$(WORKLOAD)' VARIANT='$(VARIANT)' bench-programs || \
 	    echo "bench: some programs did not build (errors above); the report lists each gap"
 	$(Q)BENCH_VARIANTS='$(BENCH_VARIANT_LIST)' BENCH_BUDGET_VARIANTS='$(BENCH_BUDGET_VARIANTS)' \
-	    BENCH_PEERS='$(notdir $(BENCH_SEL_PEER_BINS))' FULL='$(FULL)' WORKLOAD='$(WORKLOAD)' \
+	    FULL='$(FULL)' WORKLOAD='$(WORKLOAD)' \
 	    VARIANT='$(VARIANT)' bench/run.sh
 
 # Two builds head to head on one workload (bench/compare checks the input
